@@ -1,0 +1,74 @@
+"""Errors: domain exceptions mapped to HTTP statuses in one table, rendered as OGC exceptions."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from geoservice.crs import UnknownCRS
+from geoservice.filters import FilterError
+from geoservice.query import QueryError
+
+log = logging.getLogger("geoservice")
+
+
+class NotFound(LookupError):
+    """No such collection, feature or page."""
+
+
+class InvalidParameter(ValueError):
+    """A query parameter that cannot be parsed or is out of range."""
+
+
+class NotAcceptable(ValueError):
+    """A requested output format the resource does not offer."""
+
+
+# One table: exception type → (HTTP status, OGC exception code).
+STATUS = {
+    NotFound: (404, "NotFound"),
+    InvalidParameter: (400, "InvalidParameterValue"),
+    QueryError: (400, "InvalidParameterValue"),
+    FilterError: (400, "InvalidFilter"),
+    UnknownCRS: (400, "InvalidParameterValue"),
+    NotAcceptable: (406, "NotAcceptable"),
+}
+
+
+def exception_response(status: int, code: str, description: str) -> Response:
+    """Render the OGC API exception JSON."""
+    body = orjson.dumps({"code": code, "description": description, "status": status})
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register one handler per domain error, plus FastAPI's own validation and HTTP errors."""
+    for exc_type, (status, code) in STATUS.items():
+        def handler(request: Request, exc: Exception, status: int = status, code: str = code) -> Response:
+            return exception_response(status, code, str(exc))
+
+        app.add_exception_handler(exc_type, handler)
+
+    def validation(request: Request, exc: RequestValidationError) -> Response:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"] if p not in ("query", "path"))
+            parts.append(f"{where}: {err['msg']}")
+        return exception_response(400, "InvalidParameterValue", "; ".join(parts))
+
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return exception_response(exc.status_code, code, str(exc.detail))
+
+    def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url)
+        return exception_response(500, "ServerError", "internal error; it has been logged")
+
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,203 @@
+"""Query parameters: each parsed by one small function into a typed value (or a 400)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+import shapely
+from fastapi import Depends, Query as Param, Request
+from shapely.geometry.base import BaseGeometry
+
+from geoservice import crs as crs_module
+from geoservice import filters
+from geoservice.api.errors import InvalidParameter, NotFound
+from geoservice.api.state import Service, get_service
+from geoservice.catalog import Collection
+from geoservice.query import DEFAULT_LIMIT, MAX_LIMIT, Query
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+# Parameters the items endpoint defines; anything else must be a queryable (a simple filter).
+ITEMS_PARAMETERS = frozenset({
+    "f", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs",
+    "sortby", "properties", "sector", "q", "datetime",
+})
+
+
+def get_collection(collection_id: str, service: ServiceDep) -> Collection:
+    """Return the collection named in the path, or 404."""
+    if collection_id not in service.catalog:
+        raise NotFound(f"no collection {collection_id!r}; see /collections")
+    return service.catalog[collection_id]
+
+
+CollectionDep = Annotated[Collection, Depends(get_collection)]
+
+
+def parse_crs(value: str | None, name: str) -> crs_module.CRSInfo:
+    """Resolve a CRS parameter (default CRS84)."""
+    if value is None or value == "":
+        return crs_module.resolve(crs_module.CRS84)
+    try:
+        return crs_module.resolve(value)
+    except crs_module.UnknownCRS as exc:
+        raise InvalidParameter(f"{name}: {exc}") from None
+
+
+def parse_bbox(value: str | None, bbox_crs: crs_module.CRSInfo) -> BaseGeometry | None:
+    """Parse bbox=minx,miny,maxx,maxy (or 6 numbers) into a CRS84 polygon."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise InvalidParameter(f"bbox: {value!r} is not 4 or 6 comma-separated numbers") from None
+    if len(numbers) not in (4, 6) or not all(math.isfinite(n) for n in numbers):
+        raise InvalidParameter(f"bbox: {value!r} is not 4 or 6 comma-separated finite numbers")
+    a, b, c, d = numbers if len(numbers) == 4 else (numbers[0], numbers[1], numbers[3], numbers[4])
+    lon_lat = not bbox_crs.lat_first and bbox_crs.epsg in (4326, None)
+    lat_lon = bbox_crs.lat_first
+    if lon_lat or lat_lon:
+        lats = (a, c) if lat_lon else (b, d)
+        lons = (b, d) if lat_lon else (a, c)
+        if not all(-90 <= v <= 90 for v in lats) or not all(-180 <= v <= 180 for v in lons):
+            raise InvalidParameter(f"bbox: {value!r} is outside the valid longitude/latitude range")
+        if lats[0] > lats[1]:
+            raise InvalidParameter(f"bbox: {value!r} has its lower latitude above its upper one")
+        if lons[0] > lons[1]:  # crosses the antimeridian (OGC API – Features §7.15.3)
+            west = (a, b, 180.0, d) if lon_lat else (a, b, c, 180.0)
+            east = (-180.0, b, c, d) if lon_lat else (a, -180.0, c, d)
+            return shapely.union(crs_module.bbox_to_crs84(west, bbox_crs), crs_module.bbox_to_crs84(east, bbox_crs))
+    elif a > c or b > d:
+        raise InvalidParameter(f"bbox: {value!r} has a lower corner above its upper corner")
+    return crs_module.bbox_to_crs84((a, b, c, d), bbox_crs)
+
+
+def parse_names(value: str | None, allowed: set[str], name: str) -> tuple[str, ...] | None:
+    """Parse a comma-separated list of property names, each of which must exist."""
+    if value is None:
+        return None
+    names = tuple(n.strip() for n in value.split(",") if n.strip())
+    unknown = [n for n in names if n.lstrip("+-") not in allowed]
+    if unknown:
+        raise InvalidParameter(f"{name}: unknown properties {unknown}; known: {sorted(allowed)}")
+    return names
+
+
+def parse_filter(text: str | None, lang: str | None, filter_crs: crs_module.CRSInfo,
+                 allowed: set[str]) -> dict | bool | None:
+    """Parse and check a CQL2 filter against the collection's queryables."""
+    if text is None:
+        if lang is not None:
+            raise InvalidParameter("filter-lang given without filter")
+        return None
+    lang = lang or "cql2-text"
+    if lang not in ("cql2-text", "cql2-json"):
+        raise InvalidParameter(f"filter-lang: {lang!r} is not cql2-text or cql2-json")
+    tree = filters.parse(text, lang)
+    unknown = filters.properties_used(tree) - allowed - {filters.GEOMETRY_QUERYABLE}
+    if unknown:
+        raise filters.FilterError(f"unknown properties {sorted(unknown)}; see the collection's queryables")
+    return tree
+
+
+@dataclass(frozen=True)
+class ItemsRequest:
+    """The parsed items request: the store query and the output format."""
+
+    query: Query
+    format: str
+
+
+def items_request(
+    request: Request,
+    collection: CollectionDep,
+    service: ServiceDep,
+    f: Annotated[str | None, Param(description="Output format: json (GeoJSON), html or csv")] = None,
+    limit: Annotated[int, Param(description=f"Page size, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT})")] = DEFAULT_LIMIT,
+    offset: Annotated[int, Param(description="Index of the first feature of the page (paging)")] = 0,
+    bbox: Annotated[str | None, Param(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
+    bbox_crs: Annotated[str | None, Param(alias="bbox-crs", description="CRS of bbox (URI)")] = None,
+    crs: Annotated[str | None, Param(description="Output CRS (URI); see the collection's crs list")] = None,
+    filter: Annotated[str | None, Param(description="CQL2 filter (text or JSON, per filter-lang)")] = None,
+    filter_lang: Annotated[str | None, Param(alias="filter-lang", description="cql2-text (default) or cql2-json")] = None,
+    filter_crs: Annotated[str | None, Param(alias="filter-crs", description="CRS of filter geometries (URI)")] = None,
+    sortby: Annotated[str | None, Param(description="Comma-separated properties, - prefix for descending")] = None,
+    properties: Annotated[str | None, Param(description="Comma-separated properties to return")] = None,
+    sector: Annotated[str | None, Param(description="Sector: code, Chinese or English name, or synonym")] = None,
+    q: Annotated[str | None, Param(description="Text search in names (Chinese, English, pinyin)")] = None,
+    datetime: Annotated[str | None, Param(description="Not used: these collections have no feature time")] = None,
+) -> ItemsRequest:
+    """Parse everything the items endpoint accepts into one Query."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
+    if offset < 0:
+        raise InvalidParameter(f"offset: {offset} is negative")
+    known = set(collection.properties)
+    equals = []
+    for key, value in request.query_params.multi_items():
+        if key in ITEMS_PARAMETERS:
+            continue
+        if key not in known:
+            raise InvalidParameter(
+                f"unknown parameter {key!r}; parameters: {sorted(ITEMS_PARAMETERS)}, "
+                f"or a property for a simple filter: {sorted(known)}")
+        equals.append((key, value))
+    sectors = None
+    if sector is not None:
+        sectors = service.catalog.sectors.resolve(sector)
+        if not sectors:
+            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
+    filter_crs_info = parse_crs(filter_crs, "filter-crs")
+    sort = parse_names(sortby, known, "sortby")
+    query = Query(
+        collection=collection.id,
+        bbox=parse_bbox(bbox, parse_crs(bbox_crs, "bbox-crs")),
+        filter=parse_filter(filter, filter_lang, filter_crs_info, known),
+        filter_crs=filter_crs_info,
+        equals=tuple(equals),
+        sectors=sectors,
+        text=q,
+        sortby=tuple((n.lstrip("+-"), not n.startswith("-")) for n in sort or ()),
+        limit=limit,
+        offset=offset,
+        properties=parse_names(properties, known, "properties"),
+        crs=parse_crs(crs, "crs"),
+    )
+    return ItemsRequest(query, negotiate(request, f, ("json", "html", "csv")))
+
+
+ItemsRequestDep = Annotated[ItemsRequest, Depends(items_request)]
+
+_ACCEPT = {"application/geo+json": "json", "application/json": "json", "text/html": "html", "text/csv": "csv"}
+
+
+def negotiate(request: Request, f: str | None, offered: tuple[str, ...]) -> str:
+    """Pick the output format from ?f=, then the Accept header; JSON by default."""
+    if f is not None:
+        if f not in offered:
+            raise InvalidParameter(f"f: {f!r} is not one of {list(offered)}")
+        return f
+    accept = request.headers.get("accept", "")
+    for media in re.split(r"\s*,\s*", accept):
+        fmt = _ACCEPT.get(media.split(";")[0].strip())
+        if fmt in offered:
+            return fmt
+    return "json"
+
+
+def format_param(offered: tuple[str, ...]):
+    """Make a dependency for ?f= on endpoints with the given formats."""
+
+    def dependency(request: Request,
+                   f: Annotated[str | None, Param(description=f"Output format: {', '.join(offered)}")] = None) -> str:
+        return negotiate(request, f, offered)
+
+    return dependency
+
+
+JsonOrHtml = Annotated[str, Depends(format_param(("json", "html")))]

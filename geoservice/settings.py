@@ -1,0 +1,48 @@
+"""One settings object, read from the environment once, by the application entry points only."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data is and how the service behaves. Tests build it explicitly."""
+
+    data_dir: Path = PACKAGE_ROOT / "data"
+    shared_dir: Path = PACKAGE_ROOT.parent / "shared"
+    extra_collections: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: tuple[str, ...] = ("*",)
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def inventory_path(self) -> Path:
+        """Return the path of the inventory of the plans' spatial content."""
+        return self.shared_dir / "INVENTORY.md"
+
+    @property
+    def seeds_dir(self) -> Path:
+        """Return the folder of the plans' source texts."""
+        return self.shared_dir / "seeds"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Read GEOSERVICE_* variables; explicit overrides win."""
+        env = os.environ
+        values: dict = {}
+        if "GEOSERVICE_DATA_DIR" in env:
+            values["data_dir"] = Path(env["GEOSERVICE_DATA_DIR"])
+        if "GEOSERVICE_SHARED_DIR" in env:
+            values["shared_dir"] = Path(env["GEOSERVICE_SHARED_DIR"])
+        if "GEOSERVICE_COLLECTIONS" in env:
+            values["extra_collections"] = Path(env["GEOSERVICE_COLLECTIONS"])
+        if "GEOSERVICE_CORS_ORIGINS" in env:
+            values["cors_origins"] = tuple(o.strip() for o in env["GEOSERVICE_CORS_ORIGINS"].split(",") if o.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

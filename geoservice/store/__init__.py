@@ -1,0 +1,32 @@
+"""Stores execute queries over collections. One small protocol, several backends."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from geoservice.query import FeaturePage, Query
+
+
+class FeatureStore(Protocol):
+    """What the API needs from a backend. Geometries in and out are CRS84."""
+
+    def query(self, q: Query) -> FeaturePage:
+        """Return one page of the features matching q, and the total count."""
+        ...
+
+    def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
+        """Return the one-row frame of a feature (empty when there is none)."""
+        ...
+
+    def nearest(self, collection: str, point: Point, k: int | None,
+                max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
+        """Return features ordered by true distance (column distance_m), k of them or all within
+        max_distance_m, optionally restricted by the filters of q."""
+        ...
+
+    def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
+        """Return the features whose geometry contains (or touches) the point."""
+        ...

@@ -1,0 +1,169 @@
+"""The embedded store: GeoDataFrames in memory, a spatial index per layer, vectorised queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pypinyin import lazy_pinyin
+from pyproj import Transformer
+from shapely.geometry import Point
+
+from geoservice import filters
+from geoservice.catalog import Catalog, Collection
+from geoservice.query import FeaturePage, Query, QueryError
+from geoservice.vocab import normalise
+
+
+def _search_key(row: pd.Series) -> str:
+    """Fold a feature's names (and the pinyin of the Chinese one) into one search string."""
+    names = [str(row.get(c) or "") for c in ("name_zh", "name_en", "title_zh", "title_en", "name")]
+    zh = names[0] or names[2]
+    syllables = lazy_pinyin(zh) if zh else []
+    return normalise(" | ".join([*names, "".join(syllables), " ".join(syllables)]))
+
+
+@dataclass
+class _Layer:
+    """One collection prepared for querying."""
+
+    collection: Collection
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        return self.collection.frame
+
+    @cached_property
+    def geometry(self) -> np.ndarray:
+        return self.frame.geometry.values.to_numpy() if hasattr(self.frame.geometry.values, "to_numpy") else np.asarray(self.frame.geometry.values)
+
+    @cached_property
+    def column_types(self) -> dict[str, str]:
+        return {name: spec.get("type", "string") for name, spec in self.collection.properties.items()}
+
+    @cached_property
+    def search_keys(self) -> np.ndarray:
+        return self.frame.apply(_search_key, axis=1).to_numpy(dtype=object) if len(self.frame) else np.array([], dtype=object)
+
+    @cached_property
+    def sector_sets(self) -> list[frozenset]:
+        column = self.frame["sectors"] if "sectors" in self.frame.columns else pd.Series([[]] * len(self.frame))
+        return [frozenset(v) if isinstance(v, (list, tuple, np.ndarray)) else frozenset() for v in column]
+
+
+class MemoryStore:
+    """Answer queries from the catalog's GeoDataFrames."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._layers: Mapping[str, _Layer] = {cid: _Layer(c) for cid, c in catalog.collections.items()}
+
+    def _layer(self, collection: str) -> _Layer:
+        return self._layers[collection]
+
+    def _mask(self, layer: _Layer, q: Query) -> np.ndarray:
+        """Return the rows matching every condition of q."""
+        frame = layer.frame
+        n = len(frame)
+        mask = np.ones(n, dtype=bool)
+        if q.bbox is not None:
+            hits = frame.sindex.query(q.bbox, predicate="intersects")
+            mask = np.zeros(n, dtype=bool)
+            mask[hits] = True
+        for name, value in q.equals:
+            mask &= self._equals(layer, name, value)
+        if q.sectors is not None:
+            mask &= np.fromiter((not s.isdisjoint(q.sectors) for s in layer.sector_sets), bool, n)
+        if q.text:
+            needle = normalise(q.text)
+            mask &= np.fromiter((needle in k for k in layer.search_keys), bool, n)
+        if q.filter is not None and mask.any():
+            rows = np.flatnonzero(mask)
+            ctx = filters.Context(frame.iloc[rows], layer.geometry[rows], q.filter_crs, layer.column_types)
+            selected = filters.evaluate(q.filter, ctx)
+            mask[rows[~selected]] = False
+        return mask
+
+    @staticmethod
+    def _equals(layer: _Layer, name: str, value: str) -> np.ndarray:
+        """Match a simple property filter: equality, or membership for list properties."""
+        column = layer.frame[name]
+        kind = layer.column_types.get(name)
+        if kind == "array":
+            return np.fromiter((isinstance(v, (list, tuple, np.ndarray)) and value in list(v) for v in column), bool, len(column))
+        if kind in ("number", "integer"):
+            try:
+                target = float(value)
+            except ValueError:
+                raise QueryError(f"property {name!r} is numeric; {value!r} is not a number") from None
+            return (pd.to_numeric(column, errors="coerce") == target).to_numpy()
+        if kind == "boolean":
+            return (column.astype(str).str.lower() == value.lower()).to_numpy()
+        return (column.astype(str) == value).to_numpy()
+
+    def query(self, q: Query) -> FeaturePage:
+        """Return one page of matches and their total count."""
+        layer = self._layer(q.collection)
+        rows = np.flatnonzero(self._mask(layer, q))
+        if q.sortby:
+            keys = layer.frame.iloc[rows]
+            order = keys.sort_values(
+                [name for name, _ in q.sortby], ascending=[asc for _, asc in q.sortby],
+                kind="stable", na_position="last",
+                key=lambda col: col.map(_sort_key) if col.dtype == object else col,
+            ).index
+            rows = layer.frame.index.get_indexer(order)
+        page = rows[q.offset: q.offset + q.limit]
+        return FeaturePage(layer.frame.iloc[page], int(len(rows)))
+
+    def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
+        """Return the one-row frame of a feature, or an empty frame."""
+        frame = self._layer(collection).frame
+        return frame[frame["id"].astype(str) == str(feature_id)]
+
+    def nearest(self, collection: str, point: Point, k: int | None,
+                max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
+        """Return features by true distance from point (azimuthal equidistant projection)."""
+        layer = self._layer(collection)
+        mask = self._mask(layer, q) if q is not None else np.ones(len(layer.frame), dtype=bool)
+        mask &= ~(shapely.is_missing(layer.geometry) | shapely.is_empty(layer.geometry))
+        rows = np.flatnonzero(mask)
+        distances = geodesic_distances(point, layer.geometry[rows])
+        order = np.argsort(distances, kind="stable")
+        if max_distance_m is not None:
+            order = order[distances[order] <= max_distance_m]
+        if k is not None:
+            order = order[:k]
+        result = layer.frame.iloc[rows[order]].copy()
+        result["distance_m"] = np.round(distances[order], 1)
+        return result
+
+    def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
+        """Return the features whose geometry intersects the point."""
+        frame = self._layer(collection).frame
+        return frame.iloc[frame.sindex.query(point, predicate="intersects")]
+
+
+def _sort_key(value: object) -> object:
+    """Sort lists and dicts by their text, leave scalars alone."""
+    return str(value) if isinstance(value, (list, dict, np.ndarray)) else value
+
+
+def geodesic_distances(origin: Point, geoms: np.ndarray) -> np.ndarray:
+    """Return distances in metres from origin to each geometry.
+
+    In an azimuthal equidistant projection centred on the origin, the distance from the
+    centre to any point is the true geodesic distance, so shapely's planar distance from (0, 0)
+    to the projected geometry is exact for vertices and very close for points on edges.
+    """
+    if len(geoms) == 0:
+        return np.array([], dtype=float)
+    aeqd = f"+proj=aeqd +lat_0={origin.y} +lon_0={origin.x} +datum=WGS84 +units=m"
+    t = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
+    projected = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.distance(Point(0, 0), projected)

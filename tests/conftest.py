@@ -1,0 +1,28 @@
+"""Shared fixtures: the real data, a disposable copy of it, and the catalog built once."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geoservice.catalog import Catalog, build_catalog
+from geoservice.settings import PACKAGE_ROOT
+
+DATA_DIR = PACKAGE_ROOT / "data"
+SHARED_DIR = PACKAGE_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    """Return the catalog of the committed data."""
+    return build_catalog(DATA_DIR)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """Return a private copy of data/ that a test may break."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target

@@ -14,14 +14,14 @@ import shapely
 COORDINATE_DECIMALS = 7  # ~1 cm; RFC 7946 §11.2 advises no more than needed
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Make a cell JSON-ready: numpy scalars and arrays to Python, NaN to null."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
+        return [plain(v) for v in value.tolist()]
     if isinstance(value, np.generic):
-        return _plain(value.item())
+        return plain(value.item())
     if value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
@@ -50,8 +50,8 @@ def features(frame: gpd.GeoDataFrame, columns: Iterable[str] | None = None,
     records = frame[names].to_dict(orient="records") if names else [{}] * len(frame)
     ids = frame["id"].tolist() if "id" in frame.columns else list(range(len(frame)))
     return [
-        {"type": "Feature", "id": _plain(fid), "geometry": geom,
-         "properties": {k: _plain(v) for k, v in rec.items() if k != "id"}}
+        {"type": "Feature", "id": plain(fid), "geometry": geom,
+         "properties": {k: plain(v) for k, v in rec.items() if k != "id"}}
         for fid, geom, rec in zip(ids, geometries(frame, decimals), records)
     ]
 

@@ -190,14 +190,12 @@ def negotiate(request: Request, f: str | None, offered: tuple[str, ...]) -> str:
     return "json"
 
 
-def format_param(offered: tuple[str, ...]):
-    """Make a dependency for ?f= on endpoints with the given formats."""
-
-    def dependency(request: Request,
-                   f: Annotated[str | None, Param(description=f"Output format: {', '.join(offered)}")] = None) -> str:
-        return negotiate(request, f, offered)
-
-    return dependency
+def json_or_html(
+    request: Request,
+    f: Annotated[str | None, Param(description="Output format: json or html")] = None,
+) -> str:
+    """Negotiate JSON or HTML."""
+    return negotiate(request, f, ("json", "html"))
 
 
-JsonOrHtml = Annotated[str, Depends(format_param(("json", "html")))]
+JsonOrHtml = Annotated[str, Depends(json_or_html)]

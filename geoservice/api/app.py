@@ -1,0 +1,83 @@
+"""Assemble the application: settings → catalog → store → routers and middleware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from geoservice.api import common, domain, features, render
+from geoservice.api.caching import ETagMiddleware
+from geoservice.api.errors import add_exception_handlers
+from geoservice.api.openapi import openapi_document
+from geoservice.api.state import Service
+from geoservice.catalog import Catalog, build_catalog
+from geoservice.extra import load_extra_collections
+from geoservice.settings import Settings
+from geoservice.store.memory import MemoryStore
+
+ROUTERS = (common, features, domain)
+
+
+def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:
+    """Load the catalog (plus extra collections) and wrap it in the configured store."""
+    catalog = catalog or build_catalog(settings.data_dir)
+    if settings.extra_collections is not None:
+        catalog = catalog.with_collections(load_extra_collections(settings.extra_collections))
+    return Service(settings, catalog, MemoryStore(catalog))
+
+
+def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
+    """Build the FastAPI application for the given settings."""
+    service = build_service(settings, catalog)
+    app = FastAPI(
+        title="geoservice",
+        description="OGC API – Features over the cited layers of Chinese industrial plans.",
+        version="0.1.0",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    app.state.conforms_to = frozenset().union(*(r.CONFORMS_TO for r in ROUTERS if hasattr(r, "CONFORMS_TO")))
+    for module in ROUTERS:
+        app.include_router(module.router)
+    _add_api_routes(app)
+    add_exception_handlers(app)
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"], expose_headers=["Content-Crs", "ETag", "Link"],
+    )
+    return app
+
+
+def _add_api_routes(app: FastAPI) -> None:
+    """Serve the OpenAPI document at /api (OGC) and its HTML view, with local assets."""
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+    app.mount("/api-assets", StaticFiles(directory=assets), name="api-assets")
+
+    @app.get("/api", name="openapi", include_in_schema=False)
+    def openapi(request: Request) -> Response:
+        if request.query_params.get("f") == "html" or (
+                "text/html" in request.headers.get("accept", "") and request.query_params.get("f") != "json"):
+            return swagger(request)
+        return render.json_response(openapi_document(app), render.OPENAPI)
+
+    @app.get("/api.html", name="swagger", include_in_schema=False)
+    def swagger(request: Request) -> Response:
+        base = str(request.url_for("api-assets", path=""))
+        return get_swagger_ui_html(
+            openapi_url=str(request.url_for("openapi").include_query_params(f="json")),
+            title="geoservice API", swagger_js_url=f"{base}swagger-ui-bundle.js",
+            swagger_css_url=f"{base}swagger-ui.css", swagger_favicon_url=f"{base}favicon-32x32.png",
+        )

@@ -1,0 +1,238 @@
+"""Domain queries beyond the standard: sectors, place lookup, nearest / within, search."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Query as Param, Request
+from shapely.geometry import Point
+from starlette.responses import Response
+
+from geoservice import crs as crs_module
+from geoservice.api import render
+from geoservice.api.errors import InvalidParameter, NotFound
+from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
+from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
+from geoservice.query import MAX_LIMIT, FeaturePage, Query
+
+router = APIRouter(tags=["Domain queries"])
+
+POINT_KINDS = ("park", "base", "carrier", "project", "facility", "platform", "hospital",
+               "institute", "university", "enterprise")
+MAX_K = 100
+MAX_DISTANCE_KM = 2000.0
+SUMMARY_COLUMNS = ["id", "name_zh", "name_en", "plan", "kind", "sectors", "location_precision"]
+
+
+def parse_point(value: str, info: crs_module.CRSInfo) -> Point:
+    """Parse 'x,y' (in the CRS's axis order) into a CRS84 point inside lon/lat bounds."""
+    try:
+        a, b = (float(v) for v in value.split(","))
+    except ValueError:
+        raise InvalidParameter(f"point: {value!r} is not two comma-separated numbers") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise InvalidParameter(f"point: {value!r} is not finite")
+    given = Point(a, b)
+    point = crs_module.to_crs84(given, info)
+    if not (-180 <= point.x <= 180 and -90 <= point.y <= 90):
+        raise InvalidParameter(f"point: {value!r} is outside the valid range of {info.uri}")
+    return point
+
+
+PointParam = Annotated[str, Param(description="x,y of the point in `crs` axis order (CRS84: lon,lat)",
+                                  examples=["121.45,37.46"])]
+CrsParam = Annotated[str | None, Param(description="CRS of the point and of the output (URI; default CRS84)")]
+
+
+@router.get("/sectors", name="sectors", summary="The sector vocabulary and the element kinds")
+def sectors(request: Request, service: ServiceDep) -> Response:
+    """Return every sector code with Chinese/English names and synonyms, and the element kinds."""
+    catalog = service.catalog
+
+    def terms(vocab) -> list[dict]:
+        return [{k: v for k, v in {
+            "code": t.code, "name_zh": t.name_zh, "name_en": t.name_en, "scheme": t.scheme or None,
+            "parent": t.parent, "synonyms": list(t.synonyms) or None,
+        }.items() if v is not None} for t in vocab.terms.values()]
+
+    return render.json_response({
+        "schemes": dict(catalog.sectors.schemes), "sectors": terms(catalog.sectors),
+        "kinds": terms(catalog.kinds),
+        "links": [render.link(str(request.url_for("search")), "search", render.GEOJSON,
+                              "Features by sector: /search?sector=…")],
+    })
+
+
+@router.get("/sectors/{label}", name="sector", summary="Resolve a sector code, name or synonym")
+def sector(request: Request, label: str, service: ServiceDep) -> Response:
+    """Return the sector codes a label refers to (children included) and links to their features."""
+    codes = service.catalog.sectors.lookup(label)
+    if not codes:
+        raise NotFound(f"no sector code, name or synonym {label!r}; see /sectors")
+    terms = [service.catalog.sectors.terms[c] for c in codes]
+    return render.json_response({
+        "label": label,
+        "matches": [{"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en} for t in terms],
+        "codes": sorted(service.catalog.sectors.resolve(label)),
+        "links": [render.link(str(request.url_for("search").include_query_params(sector=label)),
+                              "items", render.GEOJSON, "Features of these sectors in every plan")],
+    })
+
+
+def _features_out(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo, extra: dict | None = None) -> Response:
+    """Render a frame as a GeoJSON FeatureCollection in the output CRS."""
+    page = FeaturePage(frame, len(frame))
+    out = render.page_frame(page, Query(collection="", crs=info))
+    body = {"type": "FeatureCollection", "features": render.geojson_features(out, decimals=render.decimals_for(info)),
+            "numberMatched": len(frame), "numberReturned": len(frame), **(extra or {})}
+    return render.json_response(body, render.GEOJSON, render.crs_header(info))
+
+
+@router.get("/search", name="search", summary="Features of every plan by sector, kind, place or name",
+            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+def search(
+    service: ServiceDep,
+    sector: Annotated[str | None, Param(description="Sector code, Chinese/English name or synonym")] = None,
+    kind: Annotated[str | None, Param(description="Element kind code or name (zh/en)")] = None,
+    q: Annotated[str | None, Param(description="Text in names: Chinese, English or pinyin")] = None,
+    district: Annotated[str | None, Param(description="Adcode or functional-zone id the feature lists")] = None,
+    plan: Annotated[str | None, Param(description="Restrict to one plan id")] = None,
+    limit: Annotated[int, Param(description=f"Maximum features, 1–{MAX_LIMIT}")] = 100,
+    crs: CrsParam = None,
+) -> Response:
+    """Search across the plan collections; each feature keeps its plan id."""
+    catalog = service.catalog
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
+    if not any((sector, kind, q, district, plan)):
+        raise InvalidParameter("give at least one of sector, kind, q, district, plan")
+    sectors = None
+    if sector is not None:
+        sectors = catalog.sectors.resolve(sector)
+        if not sectors:
+            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
+    equals: list[tuple[str, str]] = []
+    if kind is not None:
+        kinds = catalog.kinds.lookup(kind)
+        if not kinds:
+            raise InvalidParameter(f"kind: {kind!r} is no element kind; see /sectors")
+        equals.append(("kind", kinds[0]))
+    if district is not None:
+        equals.append(("districts", district))
+    collections = [c for c in catalog.plan_collections() if plan in (None, c.id)]
+    if plan is not None and not collections:
+        raise InvalidParameter(f"plan: no plan {plan!r}")
+    frames = [service.store.query(Query(collection=c.id, sectors=sectors, text=q, equals=tuple(equals),
+                                        limit=MAX_LIMIT)).frame for c in collections]
+    frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else collections[0].frame.iloc[0:0]
+    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
+
+
+def _nearby(service, collection_id: str, point: str, crs: str | None, k: int | None,
+            within_km: float | None, kind: str | None, sector: str | None) -> Response:
+    """Shared body of nearest and within: true distances, optional kind/sector restriction."""
+    info = parse_crs(crs, "crs")
+    origin = parse_point(point, info)
+    restrict = None
+    if kind is not None or sector is not None:
+        sectors = service.catalog.sectors.resolve(sector) if sector else None
+        if sector is not None and not sectors:
+            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym")
+        kinds = service.catalog.kinds.lookup(kind) if kind else ()
+        if kind is not None and not kinds:
+            raise InvalidParameter(f"kind: {kind!r} is no element kind")
+        restrict = Query(collection=collection_id, sectors=sectors,
+                         equals=(("kind", kinds[0]),) if kinds else ())
+    found = service.store.nearest(collection_id, origin, k,
+                                  None if within_km is None else within_km * 1000.0, restrict)
+    return _features_out(found, info, {"origin": [origin.x, origin.y]})
+
+
+@router.get("/collections/{collection_id}/nearest", name="nearest", summary="k nearest features to a point",
+            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+def nearest(
+    collection: CollectionDep, service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    k: Annotated[int, Param(description=f"How many, 1–{MAX_K}")] = 5,
+    kind: Annotated[str | None, Param(description="Only this element kind")] = None,
+    sector: Annotated[str | None, Param(description="Only this sector (code, name or synonym)")] = None,
+) -> Response:
+    """Return the k features nearest to the point, with geodesic distances (distance_m)."""
+    if not 1 <= k <= MAX_K:
+        raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
+    return _nearby(service, collection.id, point, crs, k, None, kind, sector)
+
+
+@router.get("/collections/{collection_id}/within", name="within", summary="Features within a distance of a point",
+            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+def within(
+    collection: CollectionDep, service: ServiceDep, point: PointParam,
+    distance_km: Annotated[float, Param(description=f"Radius in km, 0–{MAX_DISTANCE_KM:g}")],
+    crs: CrsParam = None,
+    kind: Annotated[str | None, Param(description="Only this element kind")] = None,
+    sector: Annotated[str | None, Param(description="Only this sector (code, name or synonym)")] = None,
+) -> Response:
+    """Return every feature within distance_km of the point, nearest first (distance_m)."""
+    if not (math.isfinite(distance_km) and 0 <= distance_km <= MAX_DISTANCE_KM):
+        raise InvalidParameter(f"distance_km: {distance_km} is outside 0–{MAX_DISTANCE_KM:g}")
+    return _nearby(service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
+
+
+def _unit(row: pd.Series | None) -> dict | None:
+    """Summarise a boundary row."""
+    if row is None:
+        return None
+    return {"adcode": row["adcode"], "name_zh": row["name_zh"], "name_en": row["name_en"]}
+
+
+def _summary(frame: gpd.GeoDataFrame, extra: list[str] = ()) -> list[dict]:
+    """Summarise features for the lookup answer."""
+    cols = [c for c in [*SUMMARY_COLUMNS, *extra] if c in frame.columns]
+    return [{k: render.plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
+
+
+@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")
+def lookup(
+    service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    k: Annotated[int, Param(description=f"How many nearest sited elements, 1–{MAX_K}")] = 5,
+) -> Response:
+    """Answer which province/city/district a point is in, what each plan lays out there, the nearest
+    sited elements with distances, and which incentives apply."""
+    if not 1 <= k <= MAX_K:
+        raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
+    catalog: Catalog = service.catalog
+    origin = parse_point(point, parse_crs(crs, "crs"))
+    units = service.store.covering(BOUNDARIES_ID, origin)
+    by_level = {lvl: (units[units["level"] == lvl].iloc[0] if (units["level"] == lvl).any() else None)
+                for lvl in ("province", "city", "district")}
+    covered = bool(len(units))
+    plans = {}
+    for c in catalog.plan_collections():
+        hits = service.store.covering(c.id, origin)
+        plans[c.id] = _summary(hits[hits.geometry.geom_type.isin(["Polygon", "MultiPolygon"])])
+    near = [service.store.nearest(c.id, origin, k, None, Query(collection=c.id, equals=(("kind", kd),)))
+            for c in catalog.plan_collections() for kd in POINT_KINDS]
+    near = [n for n in near if len(n)]
+    nearest_frame = pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k] if near else None
+    adcodes = set(units["adcode"]) if covered else set()
+    incentives = catalog[INCENTIVES_ID].frame
+    applying = incentives[incentives["jurisdiction"].isin(adcodes)]
+    body = {
+        "point": [origin.x, origin.y],
+        "covered": covered,
+        "province": _unit(by_level["province"]),
+        "city": _unit(by_level["city"]),
+        "district": _unit(by_level["district"]),
+        "plans": plans,
+        "nearest": _summary(nearest_frame, ["distance_m"]) if nearest_frame is not None else [],
+        "incentives": {"count": len(applying), "by_plan": applying.groupby("plan").size().to_dict(),
+                       "ids": applying["id"].tolist()},
+    }
+    if not covered:
+        body["message"] = ("The point lies outside the regions the plans cover (Shandong and Sichuan); "
+                           "the nearest plan elements are still listed.")
+    return render.json_response(body)

@@ -1,0 +1,129 @@
+"""OGC API – Features Parts 1–3: collections, items, single features, queryables."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from starlette.responses import Response
+
+from geoservice import crs as crs_module
+from geoservice.api import render
+from geoservice.api.errors import NotFound
+from geoservice.api.params import CollectionDep, ItemsRequestDep, JsonOrHtml, ServiceDep, parse_crs
+from geoservice.filters import GEOMETRY_QUERYABLE
+from geoservice.query import FeaturePage, Query
+
+router = APIRouter(tags=["OGC API – Features"])
+
+CONFORMS_TO = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/queryables",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/array-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/sorting",
+)
+
+CollectionId = Annotated[str, Path(description="A collection id from /collections")]
+
+
+@router.get("/collections", name="collections", summary="The feature collections")
+def collections(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
+    """List every collection."""
+    bodies = [render.collection_body(request, c) for c in service.catalog.collections.values()]
+    if f == "html":
+        return render.html_response("collections.html", request, collections=bodies)
+    body = {"links": render.self_links(request, render.JSON), "collections": bodies,
+            "crs": list(crs_module.SUPPORTED_URIS)}
+    return render.json_response(body)
+
+
+@router.get("/collections/{collection_id}", name="collection", summary="One collection")
+def collection(request: Request, collection_id: CollectionId, collection: CollectionDep, f: JsonOrHtml) -> Response:
+    """Describe one collection."""
+    body = render.collection_body(request, collection)
+    if f == "html":
+        return render.html_response("collection.html", request, collection=body)
+    return render.json_response(body)
+
+
+@router.get("/collections/{collection_id}/items", name="items", summary="Features of a collection",
+            response_class=Response, responses={200: {"content": {render.GEOJSON: {}, render.HTML: {}, render.CSV: {}}}})
+def items(request: Request, collection_id: CollectionId, collection: CollectionDep,
+          service: ServiceDep, parsed: ItemsRequestDep) -> Response:
+    """Query the features of a collection (bbox, CQL2 filter, sector, text, sort, paging, CRS)."""
+    q = parsed.query
+    page = service.store.query(q)
+    if parsed.format == "csv":
+        return render.csv_response(render.page_frame(page, q), collection.id)
+    if parsed.format == "html":
+        body = _html_items(request, collection, q, page)
+        return render.html_response("items.html", request, **body)
+    return render.feature_collection(request, q, page)
+
+
+def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> dict:
+    """Context of the HTML items page."""
+    frame = render.page_frame(page, q)
+    rows = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
+    return {"collection": render.collection_body(request, collection), "rows": rows,
+            "matched": page.number_matched, "links": render.items_links(request, q, page)}
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", name="item", summary="One feature",
+            response_class=Response, responses={200: {"content": {render.GEOJSON: {}, render.HTML: {}}}})
+def item(request: Request, collection_id: CollectionId, feature_id: str, collection: CollectionDep,
+         service: ServiceDep, f: JsonOrHtml, crs: str | None = None) -> Response:
+    """Return one feature."""
+    frame = service.store.get(collection.id, feature_id)
+    if frame.empty:
+        raise NotFound(f"no feature {feature_id!r} in collection {collection.id!r}")
+    out_crs = parse_crs(crs, "crs")
+    q = Query(collection=collection.id, crs=out_crs)
+    page = FeaturePage(frame, 1)
+    if f == "html":
+        return render.html_response("item.html", request, collection=render.collection_body(request, collection),
+                                    feature=render.page_frame(page, q).drop(columns=frame.geometry.name).iloc[0].to_dict())
+    feature = render.geojson_features(render.page_frame(page, q), decimals=render.decimals_for(out_crs))[0]
+    feature["links"] = [
+        *render.self_links(request, render.GEOJSON),
+        render.link(str(request.url_for("collection", collection_id=collection.id)), "collection", render.JSON),
+    ]
+    return render.json_response(feature, render.GEOJSON, render.crs_header(out_crs))
+
+
+@router.get("/collections/{collection_id}/queryables", name="queryables", summary="Queryable properties",
+            response_class=Response, responses={200: {"content": {"application/schema+json": {}}}})
+def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep) -> Response:
+    """Return the JSON Schema of the properties usable in filters, sortby and simple filters."""
+    props = {GEOMETRY_QUERYABLE: {"title": "Geometry", "format": "geometry-any",
+                                  "x-ogc-role": "primary-geometry"}}
+    props.update(collection.properties)
+    body = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": str(request.url_for("queryables", collection_id=collection.id)),
+        "type": "object",
+        "title": collection.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    return render.json_response(body, "application/schema+json")

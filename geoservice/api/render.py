@@ -1,0 +1,153 @@
+"""Responses: one renderer per media type (GeoJSON/JSON, HTML, CSV), and OGC links."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import orjson
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import Response
+
+from geoservice import crs as crs_module
+from geoservice.catalog import Collection
+from geoservice.geojson import features as geojson_features
+from geoservice.geojson import plain
+from geoservice.query import FeaturePage, Query
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+CSV = "text/csv"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def json_response(body: Any, media_type: str = JSON, headers: dict | None = None, status: int = 200) -> Response:
+    """Serialise with orjson (numpy-aware) into a response."""
+    content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    return Response(content, status_code=status, media_type=media_type, headers=headers)
+
+
+def html_response(template: str, request: Request, **context: Any) -> Response:
+    """Render a Jinja template."""
+    page = _templates.get_template(template).render(request=request, **context)
+    return Response(page, media_type="text/html; charset=utf-8")
+
+
+def link(href: str, rel: str, type_: str, title: str | None = None, **extra: Any) -> dict:
+    """Make one OGC link object."""
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return {**out, **extra}
+
+
+def self_links(request: Request, json_type: str, formats: tuple[str, ...] = ("json", "html")) -> list[dict]:
+    """Return self/alternate links for the current URL in each offered format."""
+    names = {"json": json_type, "html": HTML, "csv": CSV}
+    current = request.query_params.get("f") or "json"
+    out = []
+    for fmt in formats:
+        href = str(request.url.include_query_params(f=fmt))
+        out.append(link(href, "self" if fmt == current else "alternate", names[fmt], f"This document as {fmt.upper()}"))
+    return out
+
+
+def crs_header(info: crs_module.CRSInfo) -> dict[str, str]:
+    """Return the Content-Crs header (OGC API – Features Part 2)."""
+    return {"Content-Crs": f"<{info.uri}>"}
+
+
+def page_frame(page: FeaturePage, q: Query) -> gpd.GeoDataFrame:
+    """Return the page's rows in the output CRS with only the requested properties."""
+    frame = page.frame
+    if q.properties is not None:
+        keep = ["id", *[p for p in q.properties if p != "id"]] if "id" in frame.columns else list(q.properties)
+        frame = frame[[*keep, frame.geometry.name]]
+    if q.crs.uri != crs_module.CRS84:
+        frame = frame.set_geometry(crs_module.from_crs84(frame.geometry.values, q.crs), crs=None)
+    return frame
+
+
+def decimals_for(info: crs_module.CRSInfo) -> int:
+    """Return the coordinate precision for an output CRS (degrees 1e-7 ≈ 1 cm; metres 1e-2)."""
+    return 2 if info.epsg == 3857 else 7
+
+
+def collection_links(request: Request, collection: Collection) -> list[dict]:
+    """Links of a collection description."""
+    items = str(request.url_for("items", collection_id=collection.id))
+    base = str(request.url_for("collection", collection_id=collection.id))
+    return [
+        link(base, "self", JSON, collection.title),
+        link(items, "items", GEOJSON, "Features as GeoJSON"),
+        link(f"{items}?f=html", "items", HTML, "Features as HTML"),
+        link(f"{items}?f=csv", "items", CSV, "Features as CSV"),
+        link(str(request.url_for("queryables", collection_id=collection.id)),
+             "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryables"),
+    ]
+
+
+def collection_body(request: Request, collection: Collection) -> dict:
+    """Describe a collection (OGC API – Features collection object)."""
+    extent = collection.extent
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "keywords": list(collection.keywords),
+        "itemType": "feature",
+        "links": collection_links(request, collection),
+        "extent": {"spatial": {"bbox": [list(extent)] if extent else [], "crs": crs_module.CRS84}},
+        "crs": list(crs_module.SUPPORTED_URIS),
+        "storageCrs": crs_module.CRS84,
+        "numberOfFeatures": len(collection.frame),
+        "geometryTypes": list(collection.geometry_types),
+    }
+
+
+def items_links(request: Request, q: Query, page: FeaturePage) -> list[dict]:
+    """Self/alternate and next/prev paging links of an items response."""
+    links = self_links(request, GEOJSON, ("json", "html", "csv"))
+    url = request.url
+    if q.offset + page.number_returned < page.number_matched:
+        links.append(link(str(url.include_query_params(offset=q.offset + q.limit)), "next", GEOJSON, "Next page"))
+    if q.offset > 0:
+        links.append(link(str(url.include_query_params(offset=max(q.offset - q.limit, 0))), "prev", GEOJSON, "Previous page"))
+    links.append(link(str(request.url_for("collection", collection_id=q.collection)), "collection", JSON, "The collection"))
+    return links
+
+
+def feature_collection(request: Request, q: Query, page: FeaturePage) -> Response:
+    """Render an items page as GeoJSON."""
+    frame = page_frame(page, q)
+    body = {
+        "type": "FeatureCollection",
+        "features": geojson_features(frame, decimals=decimals_for(q.crs)),
+        "numberMatched": page.number_matched,
+        "numberReturned": page.number_returned,
+        "links": items_links(request, q, page),
+    }
+    return json_response(body, GEOJSON, crs_header(q.crs))
+
+
+def csv_response(frame: gpd.GeoDataFrame, filename: str) -> Response:
+    """Render features as CSV: properties as columns (lists/objects as JSON), geometry as WKT."""
+    out = io.StringIO()
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    writer = csv.writer(out)
+    writer.writerow([*columns, "wkt"])
+    for row, geom in zip(frame[columns].itertuples(index=False), frame.geometry.values):
+        cells = [orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY).decode() if isinstance(v, (list, dict)) or hasattr(v, "tolist") else ("" if v is None else v) for v in row]
+        writer.writerow([*cells, "" if geom is None else geom.wkt])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})

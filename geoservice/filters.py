@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from geoservice import crs as crs_module
 
 MAX_FILTER_CHARS = 20_000
-MAX_FILTER_VERTICES = 10_000
+MAX_FILTER_VERTICES = 1_000  # a GET filter of 20,000 characters holds ~1,500 vertices
 GEOMETRY_QUERYABLE = "geom"
 
 

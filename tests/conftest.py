@@ -26,3 +26,20 @@ def data_copy(tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def app(catalog: Catalog):
+    """Return the API application over the committed data (memory store)."""
+    from geoservice.api.app import create_app
+    from geoservice.settings import Settings
+
+    return create_app(Settings(data_dir=DATA_DIR), catalog)
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    """Return an HTTP test client of the API."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app)

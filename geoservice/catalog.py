@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geoservice.boundaries import Boundaries
+from geoservice.geojson import encode_features
 from geoservice.layers import PlanDocument, build_incentive_frame, build_plan_frames, check_references
 from geoservice.plans import PlanFile, parse_plan_file
 from geoservice.problems import DataError, Problem
@@ -77,6 +78,11 @@ class Collection:
             name: {"title": PROPERTY_TITLES.get(name, name), **_json_type(self.frame[name])}
             for name in self.frame.columns if name != self.frame.geometry.name
         }
+
+    @cached_property
+    def encoded_features(self) -> list[bytes]:
+        """Return every feature as GeoJSON bytes (CRS84, all properties), encoded once."""
+        return encode_features(self.frame)
 
     @cached_property
     def geometry_types(self) -> tuple[str, ...]:

@@ -59,3 +59,8 @@ def features(frame: gpd.GeoDataFrame, columns: Iterable[str] | None = None,
 def feature_collection(frame: gpd.GeoDataFrame, **extra: Any) -> dict:
     """Return a FeatureCollection dict."""
     return {"type": "FeatureCollection", "features": features(frame), **extra}
+
+
+def encode_features(frame: gpd.GeoDataFrame) -> list[bytes]:
+    """Return each feature serialised once (CRS84, all properties): responses join these bytes."""
+    return [orjson.dumps(f, option=orjson.OPT_SERIALIZE_NUMPY) for f in features(frame)]

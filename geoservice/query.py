@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.crs import CRS84, CRSInfo, resolve
@@ -41,6 +42,9 @@ class FeaturePage:
 
     frame: gpd.GeoDataFrame
     number_matched: int
+    # Row positions in the collection's own frame, when the rows come straight from it: lets the
+    # renderer reuse the collection's pre-encoded features (see Collection.encoded_features).
+    positions: np.ndarray | None = None
 
     @property
     def number_returned(self) -> int:

@@ -10,18 +10,18 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice.api import common, domain, features, render
-from geoservice.api.caching import ETagMiddleware
+from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
 from geoservice.api.state import Service
 from geoservice.catalog import Catalog, build_catalog
 from geoservice.extra import load_extra_collections
 from geoservice.settings import Settings
+from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
 ROUTERS = (common, features, domain)
@@ -32,7 +32,18 @@ def build_service(settings: Settings, catalog: Catalog | None = None) -> Service
     catalog = catalog or build_catalog(settings.data_dir)
     if settings.extra_collections is not None:
         catalog = catalog.with_collections(load_extra_collections(settings.extra_collections))
-    return Service(settings, catalog, MemoryStore(catalog))
+    for collection in catalog.collections.values():
+        collection.encoded_features  # encode every feature once, before the first request
+    return Service(settings, catalog, _store(settings, catalog))
+
+
+def _store(settings: Settings, catalog: Catalog) -> FeatureStore:
+    """Pick the store: PostGIS when a database URL is configured, else the embedded memory store."""
+    if settings.database_url:
+        from geoservice.store.postgis import PostGISStore
+
+        return PostGISStore(catalog, settings.database_url)
+    return MemoryStore(catalog)
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -52,8 +63,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         app.include_router(module.router)
     _add_api_routes(app)
     add_exception_handlers(app)
-    app.add_middleware(ETagMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HttpCacheMiddleware)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"], expose_headers=["Content-Crs", "ETag", "Link"],

@@ -1,24 +1,60 @@
-"""ETag, conditional GET and Cache-Control for the read-only data (a pure ASGI middleware)."""
+"""ETag, conditional GET, Cache-Control and gzip for read-only data (one pure ASGI middleware).
+
+The data does not change while the service runs, so the same body is often sent again: its
+gzip encoding is kept in a small LRU keyed by the body's hash, and compressing a 600 KB page
+(~80 ms at level 9) happens once instead of on every request.
+"""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from collections import OrderedDict
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+MIN_GZIP_BYTES = 1024
+GZIP_LEVEL = 6
+CACHE_BYTES = 64 * 1024 * 1024
 
-class ETagMiddleware:
-    """Give every successful GET a content ETag, answer If-None-Match with 304."""
 
-    def __init__(self, app: ASGIApp, max_age: int = 300) -> None:
+class _GzipCache:
+    """An LRU of gzip bodies bounded by their total size."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.size = 0
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, tag: str, body: bytes) -> bytes:
+        """Return the gzip encoding of body (whose hash is tag)."""
+        hit = self.entries.get(tag)
+        if hit is not None:
+            self.entries.move_to_end(tag)
+            return hit
+        packed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+        self.entries[tag] = packed
+        self.size += len(packed)
+        while self.size > self.capacity and self.entries:
+            _, old = self.entries.popitem(last=False)
+            self.size -= len(old)
+        return packed
+
+
+class HttpCacheMiddleware:
+    """Give every successful GET a content ETag, answer If-None-Match with 304, gzip when asked."""
+
+    def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES) -> None:
         self.app = app
         self.cache_control = f"public, max-age={max_age}"
+        self.gzip = _GzipCache(cache_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -28,27 +64,33 @@ class ETagMiddleware:
                 start = message
                 return
             chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            body = b"".join(chunks)
-            assert start is not None
-            headers = MutableHeaders(scope=start)
-            if start["status"] == 200 and "etag" not in headers:
-                tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-                headers["ETag"] = tag
-                headers.setdefault("Cache-Control", self.cache_control)
-                if tag in _tags(Headers(scope=scope).get("if-none-match", "")):
-                    start["status"] = 304
-                    for name in ("content-length", "content-type"):
-                        if name in headers:
-                            del headers[name]
-                    await send(start)
-                    await send({"type": "http.response.body", "body": b""})
-                    return
-            await send(start)
-            await send({"type": "http.response.body", "body": body})
+            if not message.get("more_body"):
+                await self._finish(start, b"".join(chunks), request_headers, send)
 
         await self.app(scope, receive, buffer)
+
+    async def _finish(self, start: Message, body: bytes, request: Headers, send: Send) -> None:
+        """Add caching headers, answer 304 or send the (possibly gzipped) body."""
+        headers = MutableHeaders(scope=start)
+        if start["status"] == 200 and "etag" not in headers:
+            tag = hashlib.blake2b(body, digest_size=12).hexdigest()
+            headers["ETag"] = f'"{tag}"'
+            headers.setdefault("Cache-Control", self.cache_control)
+            headers["Vary"] = "Accept-Encoding"
+            if f'"{tag}"' in _tags(request.get("if-none-match", "")):
+                start["status"] = 304
+                for name in ("content-length", "content-type"):
+                    if name in headers:
+                        del headers[name]
+                await send(start)
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if len(body) >= MIN_GZIP_BYTES and "gzip" in request.get("accept-encoding", ""):
+                body = self.gzip.get(tag, body)
+                headers["Content-Encoding"] = "gzip"
+                headers["Content-Length"] = str(len(body))
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
 
 
 def _tags(header: str) -> set[str]:

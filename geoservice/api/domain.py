@@ -214,8 +214,9 @@ def lookup(
     for c in catalog.plan_collections():
         hits = service.store.covering(c.id, origin)
         plans[c.id] = _summary(hits[hits.geometry.geom_type.isin(["Polygon", "MultiPolygon"])])
-    near = [service.store.nearest(c.id, origin, k, None, Query(collection=c.id, equals=(("kind", kd),)))
-            for c in catalog.plan_collections() for kd in POINT_KINDS]
+    sited = {"op": "in", "args": [{"property": "kind"}, list(POINT_KINDS)]}
+    near = [service.store.nearest(c.id, origin, k, None, Query(collection=c.id, filter=sited))
+            for c in catalog.plan_collections()]
     near = [n for n in near if len(n)]
     nearest_frame = pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k] if near else None
     adcodes = set(units["adcode"]) if covered else set()

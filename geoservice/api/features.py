@@ -78,7 +78,7 @@ def items(request: Request, collection_id: CollectionId, collection: CollectionD
     if parsed.format == "html":
         body = _html_items(request, collection, q, page)
         return render.html_response("items.html", request, **body)
-    return render.feature_collection(request, q, page)
+    return render.feature_collection(request, q, page, collection)
 
 
 def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> dict:

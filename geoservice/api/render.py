@@ -127,16 +127,17 @@ def items_links(request: Request, q: Query, page: FeaturePage) -> list[dict]:
     return links
 
 
-def feature_collection(request: Request, q: Query, page: FeaturePage) -> Response:
-    """Render an items page as GeoJSON."""
+def feature_collection(request: Request, q: Query, page: FeaturePage, collection: Collection) -> Response:
+    """Render an items page as GeoJSON; CRS84 pages of whole features reuse pre-encoded bytes."""
+    tail = {"numberMatched": page.number_matched, "numberReturned": page.number_returned,
+            "links": items_links(request, q, page)}
+    if page.positions is not None and q.properties is None and q.crs.uri == crs_module.CRS84:
+        encoded = collection.encoded_features
+        features = b",".join(encoded[i] for i in page.positions)
+        body = b'{"type":"FeatureCollection","features":[' + features + b"]," + orjson.dumps(tail)[1:]
+        return Response(body, media_type=GEOJSON, headers=crs_header(q.crs))
     frame = page_frame(page, q)
-    body = {
-        "type": "FeatureCollection",
-        "features": geojson_features(frame, decimals=decimals_for(q.crs)),
-        "numberMatched": page.number_matched,
-        "numberReturned": page.number_returned,
-        "links": items_links(request, q, page),
-    }
+    body = {"type": "FeatureCollection", "features": geojson_features(frame, decimals=decimals_for(q.crs)), **tail}
     return json_response(body, GEOJSON, crs_header(q.crs))
 
 

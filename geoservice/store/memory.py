@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pypinyin import lazy_pinyin
-from pyproj import Transformer
+from pyproj import Geod
 from shapely.geometry import Point
 
 from geoservice import filters
@@ -40,7 +40,7 @@ class _Layer:
 
     @cached_property
     def geometry(self) -> np.ndarray:
-        return self.frame.geometry.values.to_numpy() if hasattr(self.frame.geometry.values, "to_numpy") else np.asarray(self.frame.geometry.values)
+        return np.asarray(self.frame.geometry.array, dtype=object)
 
     @cached_property
     def column_types(self) -> dict[str, str]:
@@ -119,7 +119,7 @@ class MemoryStore:
             ).index
             rows = layer.frame.index.get_indexer(order)
         page = rows[q.offset: q.offset + q.limit]
-        return FeaturePage(layer.frame.iloc[page], int(len(rows)))
+        return FeaturePage(layer.frame.iloc[page], int(len(rows)), page)
 
     def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
         """Return the one-row frame of a feature, or an empty frame."""
@@ -155,15 +155,33 @@ def _sort_key(value: object) -> object:
 
 
 def geodesic_distances(origin: Point, geoms: np.ndarray) -> np.ndarray:
-    """Return distances in metres from origin to each geometry.
+    """Return distances in metres on the WGS84 ellipsoid from origin to each geometry.
 
-    In an azimuthal equidistant projection centred on the origin, the distance from the
-    centre to any point is the true geodesic distance, so shapely's planar distance from (0, 0)
-    to the projected geometry is exact for vertices and very close for points on edges.
+    Points: the exact geodesic (pyproj.Geod, vectorised). Lines and polygons: 0 when they
+    contain the origin; otherwise the nearest point is found in a local equirectangular frame
+    around the origin and the geodesic to that point is measured exactly.
     """
-    if len(geoms) == 0:
+    n = len(geoms)
+    if n == 0:
         return np.array([], dtype=float)
-    aeqd = f"+proj=aeqd +lat_0={origin.y} +lon_0={origin.x} +datum=WGS84 +units=m"
-    t = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
-    projected = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-    return shapely.distance(Point(0, 0), projected)
+    targets = np.empty((n, 2))
+    points = shapely.get_type_id(geoms) == 0
+    targets[points] = shapely.get_coordinates(geoms[points])
+    others = np.flatnonzero(~points)
+    inside = np.zeros(n, dtype=bool)
+    if len(others):
+        inside[others] = shapely.intersects(geoms[others], origin)
+        far = others[~inside[others]]
+        if len(far):
+            scale = np.cos(np.radians(origin.y))
+            local = shapely.transform(geoms[far], lambda xy: (xy - [origin.x, origin.y]) * [scale, 1.0])
+            nearest = shapely.get_coordinates(shapely.shortest_line(Point(0, 0), local)).reshape(-1, 2, 2)[:, 1]
+            targets[far] = nearest / [scale, 1.0] + [origin.x, origin.y]
+        targets[others[inside[others]]] = [origin.x, origin.y]
+    lon0 = np.full(n, origin.x)
+    lat0 = np.full(n, origin.y)
+    distances = _GEOD.inv(lon0, lat0, targets[:, 0], targets[:, 1])[2]
+    return np.where(inside, 0.0, distances)
+
+
+_GEOD = Geod(ellps="WGS84")

@@ -16,6 +16,7 @@ class Settings:
     data_dir: Path = PACKAGE_ROOT / "data"
     shared_dir: Path = PACKAGE_ROOT.parent / "shared"
     extra_collections: Path | None = None
+    database_url: str | None = None  # a PostGIS database loaded by `geoservice db load`; None: the memory store
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ("*",)
@@ -42,6 +43,8 @@ class Settings:
             values["shared_dir"] = Path(env["GEOSERVICE_SHARED_DIR"])
         if "GEOSERVICE_COLLECTIONS" in env:
             values["extra_collections"] = Path(env["GEOSERVICE_COLLECTIONS"])
+        if "GEOSERVICE_DATABASE_URL" in env:
+            values["database_url"] = env["GEOSERVICE_DATABASE_URL"]
         if "GEOSERVICE_CORS_ORIGINS" in env:
             values["cors_origins"] = tuple(o.strip() for o in env["GEOSERVICE_CORS_ORIGINS"].split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

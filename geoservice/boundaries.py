@@ -11,10 +11,10 @@ from typing import Mapping
 import geopandas as gpd
 import orjson
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geoservice.filecache import cached_parse
 from geoservice.yamlfile import read_yaml
-from shapely.geometry.base import BaseGeometry
 
 
 @dataclass(frozen=True)

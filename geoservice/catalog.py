@@ -18,7 +18,12 @@ import pandas as pd
 
 from geoservice.boundaries import Boundaries
 from geoservice.geojson import encode_features
-from geoservice.layers import PlanDocument, build_incentive_frame, build_plan_frames, check_references
+from geoservice.layers import (
+    PlanDocument,
+    build_incentive_frame,
+    build_plan_frames,
+    check_references,
+)
 from geoservice.plans import PlanFile, parse_plan_file
 from geoservice.problems import DataError, Problem
 from geoservice.vocab import Vocabulary, load_kinds, load_sectors

@@ -9,7 +9,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-
 from geoservice.yamlfile import read_yaml
 
 

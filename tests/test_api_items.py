@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 
-import numpy as np
 import pytest
 from pyproj import Transformer
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import swagger_ui_bundle
-
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -13,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geoservice.api import common, domain, features, render
+from geoservice.api import common, domain, features, maps, render
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
@@ -24,7 +23,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain)
+ROUTERS = (common, features, domain, maps)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:

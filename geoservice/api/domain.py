@@ -6,9 +6,9 @@ import math
 from typing import Annotated
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query as Param, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Param
 from shapely.geometry import Point
 from starlette.responses import Response
 
@@ -17,6 +17,7 @@ from geoservice.api import render
 from geoservice.api.errors import InvalidParameter, NotFound
 from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
 from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
+from geoservice.geojson import plain
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
 router = APIRouter(tags=["Domain queries"])
@@ -192,7 +193,7 @@ def _unit(row: pd.Series | None) -> dict | None:
 def _summary(frame: gpd.GeoDataFrame, extra: list[str] = ()) -> list[dict]:
     """Summarise features for the lookup answer."""
     cols = [c for c in [*SUMMARY_COLUMNS, *extra] if c in frame.columns]
-    return [{k: render.plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
+    return [{k: plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
 
 
 @router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")

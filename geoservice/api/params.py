@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import shapely
-from fastapi import Depends, Query as Param, Request
+from fastapi import Depends, Request
+from fastapi import Query as Param
 from shapely.geometry.base import BaseGeometry
 
 from geoservice import crs as crs_module

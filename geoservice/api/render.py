@@ -16,7 +16,6 @@ from starlette.responses import Response
 from geoservice import crs as crs_module
 from geoservice.catalog import Collection
 from geoservice.geojson import features as geojson_features
-from geoservice.geojson import plain
 from geoservice.query import FeaturePage, Query
 
 GEOJSON = "application/geo+json"

@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[etl,test]'
+	$(BIN)/python -m pip install --quiet -e '.[etl,test,postgis]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -118,7 +118,18 @@ def _json_type(column: pd.Series) -> dict[str, Any]:
         return {"type": "number"}
     if isinstance(sample, pd.Timestamp):
         return {"type": "string", "format": "date-time"}
+    if isinstance(sample, str):
+        for fmt, pattern in _TEMPORAL_STRINGS:
+            if values.astype(str).str.fullmatch(pattern).all():
+                return {"type": "string", "format": fmt}
     return {"type": "string"}
+
+
+# ISO 8601 strings that make a string property a date or a timestamp queryable (CQL2 DATE/TIMESTAMP).
+_TEMPORAL_STRINGS = (
+    ("date", r"\d{4}-\d{2}-\d{2}"),
+    ("date-time", r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"),
+)
 
 
 @dataclass(frozen=True)

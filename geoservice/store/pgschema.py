@@ -1,0 +1,60 @@
+"""How a collection is laid out in PostGIS: table names, column kinds, helper columns and functions.
+
+One table per collection in schema `geoservice`: the collection's own columns (text, float8,
+bigint, boolean or jsonb by their JSON type), `geom` (geometry, SRID 4326, CRS84 axis order),
+and helper columns the store needs to answer exactly as the memory store does:
+`_ord` (row order: the default order and the tie-break of every sort), `_search` (the folded
+names that text search looks in) and `_sort_<name>` (the text by which list/object values sort).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from geoservice.catalog import Collection
+
+SCHEMA = "geoservice"
+META_TABLE = "_collections"
+GEOMETRY = "geom"
+ORDER = "_ord"
+SEARCH = "_search"
+SORT_PREFIX = "_sort_"
+
+# JSON Schema type of a property → how it is stored.
+KIND_OF_TYPE = {"string": "text", "number": "number", "integer": "integer", "boolean": "boolean",
+                "array": "jsonb", "object": "jsonb"}
+SQL_TYPE = {"text": "text", "number": "double precision", "integer": "bigint", "boolean": "boolean",
+            "jsonb": "jsonb"}
+RESERVED = (GEOMETRY, ORDER, SEARCH)
+
+# Helpers that never fail: a bad value becomes null, as pandas' errors="coerce" does in memory.
+FUNCTIONS_SQL = f"""
+CREATE OR REPLACE FUNCTION {SCHEMA}.try_float8(v text) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN RETURN v::double precision; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION {SCHEMA}.try_timestamptz(v text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+BEGIN RETURN v::timestamptz; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION {SCHEMA}.as_array(v jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT CASE WHEN v IS NULL THEN NULL WHEN jsonb_typeof(v) = 'array' THEN v ELSE jsonb_build_array(v) END $$;
+"""
+
+
+class SchemaError(ValueError):
+    """A collection that cannot be stored as it is (e.g. a column name the store reserves)."""
+
+
+def column_kinds(collection: Collection) -> dict[str, str]:
+    """Return each property's storage kind (text, number, integer, boolean, jsonb)."""
+    kinds = {name: KIND_OF_TYPE.get(spec.get("type", "string"), "text")
+             for name, spec in collection.properties.items()}
+    clash = [n for n in kinds if n in RESERVED or n.startswith(SORT_PREFIX)]
+    if clash:
+        raise SchemaError(f"collection {collection.id!r}: column names {clash} are reserved by the PostGIS store")
+    return kinds
+
+
+def sort_column(name: str, kinds: Mapping[str, str]) -> str:
+    """Return the column a property sorts (and simple-filters, for objects) by."""
+    return SORT_PREFIX + name if kinds.get(name) == "jsonb" else name

@@ -1,0 +1,314 @@
+"""The PostGIS store: the same protocol and answers as the memory store, from tables `geoservice db load` made.
+
+Queries are parameterised SQL (CQL2 through cql2sql); rows come back as GeoDataFrames shaped like
+the catalog's (same columns, dtypes and index), in CRS84; the API reprojects. Geodesic distances
+are computed exactly as the memory store computes them, on candidates the database selects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from types import ModuleType, SimpleNamespace
+from typing import Any, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from geoservice.catalog import Catalog, Collection
+from geoservice.query import FeaturePage, Query, QueryError
+from geoservice.store.memory import geodesic_distances
+from geoservice.store.pgschema import GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, column_kinds, sort_column
+from geoservice.vocab import normalise
+
+# Candidate radius for exact re-ranking: sphere vs ellipsoid and straight vs great-circle edges
+# differ by well under 5 %; the memory store's distances are then computed on every candidate.
+CANDIDATE_FACTOR = 1.05
+CANDIDATE_SLACK_M = 100.0
+
+
+@lru_cache(maxsize=1)
+def psycopg_modules() -> SimpleNamespace:
+    """Import psycopg 3 lazily, naming the extra to install when it is missing."""
+    try:
+        import psycopg
+        from psycopg import sql
+        from psycopg.types.json import Jsonb
+        from psycopg_pool import ConnectionPool
+    except ImportError as exc:
+        raise ImportError("the PostGIS store needs psycopg 3: pip install 'geoservice[postgis]'") from exc
+    return SimpleNamespace(psycopg=psycopg, sql=sql, Jsonb=Jsonb, ConnectionPool=ConnectionPool)
+
+
+CONNECT_OPTIONS = {"options": "-c TimeZone=UTC"}
+
+
+def connect(url: str):
+    """Open one connection (UTC session time zone), for loading and tests."""
+    return psycopg_modules().psycopg.connect(url, **CONNECT_OPTIONS)
+
+
+@dataclass
+class _Table:
+    """One collection as a table: its columns, kinds and the shape of the frames to return."""
+
+    collection: Collection
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        return column_kinds(self.collection)
+
+    @cached_property
+    def filter_kinds(self) -> dict[str, str]:
+        """Return each column's kind as the memory store's filter evaluator infers it from the data."""
+        from geoservice import filters
+
+        return {n: filters._column(self.collection.frame[n]).kind for n in self.kinds}
+
+    @cached_property
+    def types(self) -> dict[str, str]:
+        return {n: s.get("type", "string") for n, s in self.collection.properties.items()}
+
+    @cached_property
+    def ident(self) -> Any:
+        return psycopg_modules().sql.Identifier(SCHEMA, self.collection.id)
+
+    @cached_property
+    def select_list(self) -> Any:
+        sql = psycopg_modules().sql
+        cols = [sql.Identifier(ORDER), *(sql.Identifier(n) for n in self.kinds)]
+        return sql.SQL(", ").join([*cols, sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY))])
+
+    @cached_property
+    def dtypes(self) -> Mapping[str, Any]:
+        frame = self.collection.frame
+        return {n: frame[n].dtype for n in self.kinds}
+
+    def frame(self, rows: list[tuple], extra: Mapping[str, list] | None = None) -> gpd.GeoDataFrame:
+        """Make a GeoDataFrame shaped like the catalog's from fetched rows."""
+        names = list(self.kinds)
+        cols = list(zip(*rows)) if rows else [()] * (len(names) + 2)
+        data = {}
+        for i, n in enumerate(names, start=1):
+            values = list(cols[i])
+            dtype = self.dtypes[n]
+            data[n] = pd.Series(values, dtype=dtype if dtype != object else object) if values else \
+                pd.Series([], dtype=dtype)
+        geometry = shapely.from_wkb(np.array(cols[-1], dtype=object)) if rows else np.array([], dtype=object)
+        index = pd.Index(np.asarray(cols[0], dtype=np.int64))
+        frame = pd.DataFrame({n: s.to_numpy() if s.dtype == object else s.array for n, s in data.items()}, index=index)
+        out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=index, crs="EPSG:4326"), crs="EPSG:4326")
+        out = out[[c for c in self.collection.frame.columns]]
+        for name, values in (extra or {}).items():
+            out[name] = values
+        return out
+
+
+class PostGISStore:
+    """Answer queries from the tables of a PostGIS database (see pgload)."""
+
+    def __init__(self, catalog: Catalog, url: str, min_size: int = 1, max_size: int = 8) -> None:
+        mods = psycopg_modules()
+        self.catalog = catalog
+        self.pool = mods.ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
+                                        kwargs={**CONNECT_OPTIONS, "autocommit": True})
+        self._tables = {cid: _Table(c) for cid, c in catalog.collections.items()}
+        self._check_loaded()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.pool.close()
+
+    def _check_loaded(self) -> None:
+        """Fail early, naming the command to run, when the catalog's collections are not loaded."""
+        sql = psycopg_modules().sql
+        try:
+            rows = self._fetch(sql.SQL("SELECT id FROM {}").format(sql.Identifier(SCHEMA, META_TABLE)))
+        except psycopg_modules().psycopg.errors.UndefinedTable:
+            rows = []
+        missing = sorted(set(self._tables) - {r[0] for r in rows})
+        if missing:
+            raise RuntimeError(f"collections not loaded into PostGIS: {missing}; run `geoservice db load`")
+
+    def _fetch(self, query: Any, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        """Run a query on a pooled connection and return its rows."""
+        with self.pool.connection() as conn:
+            return conn.execute(query, params or {}).fetchall()
+
+    def _table(self, collection: str) -> _Table:
+        return self._tables[collection]
+
+    # ---- conditions -------------------------------------------------------------------
+    def _where(self, table: _Table, q: Query | None, params) -> list:
+        """Return the SQL conditions of q (bbox, simple filters, sectors, text, CQL2)."""
+        from geoservice.store import cql2sql
+
+        sql = psycopg_modules().sql
+        if q is None:
+            return []
+        parts = []
+        geom = sql.Identifier(GEOMETRY)
+        if q.bbox is not None:
+            parts.append(sql.SQL("ST_Intersects({}, ST_GeomFromWKB({}, 4326))").format(
+                geom, params.add(shapely.to_wkb(q.bbox), "bytea")))
+        for name, value in q.equals:
+            parts.append(self._equals(table, name, value, params))
+        if q.sectors is not None:
+            if table.kinds.get("sectors") == "jsonb":
+                parts.append(sql.SQL("({} ?| {})").format(sql.Identifier("sectors"), params.add(sorted(q.sectors), "text[]")))
+            else:
+                parts.append(sql.SQL("FALSE"))
+        if q.text:
+            needle = normalise(q.text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            parts.append(sql.SQL("({} LIKE {})").format(sql.Identifier(SEARCH), params.add(f"%{needle}%", "text")))
+        if q.filter is not None:
+            condition, _ = cql2sql.translate(q.filter, table.filter_kinds, table.kinds, q.filter_crs, params)
+            parts.append(sql.SQL("({}) IS TRUE").format(condition))
+        return parts
+
+    @staticmethod
+    def _equals(table: _Table, name: str, value: str, params) -> Any:
+        """Match a simple property filter as the memory store does."""
+        sql = psycopg_modules().sql
+        col = sql.Identifier(name)
+        kind, json_type = table.kinds.get(name), table.types.get(name)
+        if json_type == "array":
+            return sql.SQL("({} ? {})").format(col, params.add(value, "text"))
+        if kind == "jsonb":
+            return sql.SQL("({} = {})").format(sql.Identifier(sort_column(name, table.kinds)), params.add(value, "text"))
+        if kind in ("number", "integer"):
+            try:
+                target = float(value)
+            except ValueError:
+                raise QueryError(f"property {name!r} is numeric; {value!r} is not a number") from None
+            return sql.SQL("({} = {})").format(col, params.add(target, "double precision"))
+        if kind == "boolean":
+            return sql.SQL("(lower({}::text) = lower({}))").format(col, params.add(value, "text"))
+        return sql.SQL("({} = {})").format(col, params.add(value, "text"))
+
+    @staticmethod
+    def _join(parts: list) -> Any:
+        """AND the conditions into a WHERE clause (or nothing)."""
+        sql = psycopg_modules().sql
+        return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts) if parts else sql.SQL("")
+
+    def _order(self, table: _Table, sortby: tuple[tuple[str, bool], ...]) -> Any:
+        """ORDER BY as the memory store sorts: code-point order, nulls last, row order on ties."""
+        sql = psycopg_modules().sql
+        keys = []
+        for name, ascending in sortby:
+            column = sort_column(name, table.kinds)
+            text = table.kinds.get(name) in ("text", "jsonb")
+            keys.append(sql.SQL("{}{} {} NULLS LAST").format(
+                sql.Identifier(column), sql.SQL(' COLLATE "C"') if text else sql.SQL(""),
+                sql.SQL("ASC" if ascending else "DESC")))
+        keys.append(sql.Identifier(ORDER))
+        return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(keys)
+
+    # ---- protocol ---------------------------------------------------------------------
+    def query(self, q: Query) -> FeaturePage:
+        """Return one page of matches and their exact total count."""
+        from geoservice.store.cql2sql import Params
+
+        sql = psycopg_modules().sql
+        table = self._table(q.collection)
+        params = Params()
+        parts = self._where(table, q, params)
+        where = self._join(parts)
+        page_sql = sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
+            table.select_list, table.ident, where, self._order(table, q.sortby),
+            params.add(q.limit, "bigint"), params.add(q.offset, "bigint"))
+        with self.pool.connection() as conn:
+            rows = conn.execute(page_sql, params.values).fetchall()
+            if 0 < len(rows) < q.limit or (q.offset == 0 and not rows):
+                matched = q.offset + len(rows)  # a short page ends the matches: the count is exact
+            elif not parts:
+                matched = conn.execute(sql.SQL("SELECT rows FROM {} WHERE id = %s").format(
+                    sql.Identifier(SCHEMA, META_TABLE)), (q.collection,)).fetchone()[0]
+            else:
+                matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
+                                       params.values).fetchone()[0]
+        return FeaturePage(table.frame(rows), int(matched))
+
+    def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
+        """Return the one-row frame of a feature, or an empty frame."""
+        sql = psycopg_modules().sql
+        table = self._table(collection)
+        if "id" not in table.kinds:
+            return table.frame([])
+        key = sql.SQL("{}") if table.kinds["id"] == "text" else sql.SQL("{}::text")
+        rows = self._fetch(sql.SQL("SELECT {} FROM {} WHERE {} = %(id)s ORDER BY {}").format(
+            table.select_list, table.ident, key.format(sql.Identifier("id")), sql.Identifier(ORDER)),
+            {"id": str(feature_id)})
+        return table.frame(rows)
+
+    def nearest(self, collection: str, point: Point, k: int | None,
+                max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
+        """Return features by true distance from point, exactly as the memory store ranks them."""
+        from geoservice.store.cql2sql import Params
+
+        sql = psycopg_modules().sql
+        table = self._table(collection)
+        params = Params()
+        geom = sql.Identifier(GEOMETRY)
+        origin = sql.SQL("ST_GeomFromWKB({}, 4326)::geography").format(params.add(shapely.to_wkb(point), "bytea"))
+        parts = [*self._where(table, q, params), sql.SQL("{} IS NOT NULL AND NOT ST_IsEmpty({})").format(geom, geom)]
+        radius = max_distance_m
+        if radius is None and k is not None:
+            knn = sql.SQL("SELECT ST_Distance({}::geography, {}, false) FROM {}{} ORDER BY {}::geography <-> {} LIMIT {}").format(
+                geom, origin, table.ident, self._join(parts), geom, origin, params.add(k, "bigint"))
+            found = self._fetch(knn, params.values)
+            radius = max((r[0] for r in found), default=None)
+            if radius is None:
+                return table.frame([], {"distance_m": []})
+        if radius is not None:
+            reach = params.add(radius * CANDIDATE_FACTOR + CANDIDATE_SLACK_M, "double precision")
+            parts.append(sql.SQL("ST_DWithin({}::geography, {}, {}, false)").format(geom, origin, reach))
+        rows = self._fetch(sql.SQL("SELECT {} FROM {}{} ORDER BY {}").format(
+            table.select_list, table.ident, self._join(parts), sql.Identifier(ORDER)), params.values)
+        geoms = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object)) if rows else np.array([], dtype=object)
+        distances = geodesic_distances(point, geoms)
+        order = np.argsort(distances, kind="stable")
+        if max_distance_m is not None:
+            order = order[distances[order] <= max_distance_m]
+        if k is not None:
+            order = order[:k]
+        return table.frame([rows[i] for i in order], {"distance_m": np.round(distances[order], 1)})
+
+    def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
+        """Return the features whose geometry intersects the point."""
+        sql = psycopg_modules().sql
+        table = self._table(collection)
+        rows = self._fetch(sql.SQL("SELECT {} FROM {} WHERE ST_Intersects({}, ST_GeomFromWKB(%(p)s, 4326)) ORDER BY {}").format(
+            table.select_list, table.ident, sql.Identifier(GEOMETRY), sql.Identifier(ORDER)),
+            {"p": shapely.to_wkb(point)})
+        return table.frame(rows)
+
+    def tile(self, collection: str, z: int, x: int, y: int) -> bytes:
+        """Return one Mapbox Vector Tile (ST_AsMVT), by the same rules as the memory encoder (see tiles)."""
+        from geoservice.store.tiles import BUFFER, EXTENT, check_tile
+
+        check_tile(z, x, y)
+        sql = psycopg_modules().sql
+        table = self._table(collection)
+        props = [sql.SQL("{}::text AS {}").format(sql.Identifier(n), sql.Identifier(n)) if k == "jsonb"
+                 else sql.Identifier(n) for n, k in table.kinds.items()]
+        query = sql.SQL("""
+WITH env AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS tile,
+                    ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => %(margin)s), 4326) AS area),
+clipped AS (
+  SELECT {ord}, ST_AsMVTGeom(ST_Transform({geom}, 3857), env.tile, %(extent)s, %(buffer)s, true) AS mvtgeom{props}
+  FROM {table}, env WHERE {geom} && env.area AND ST_Intersects({geom}, env.area)),
+drawn AS (
+  SELECT DISTINCT ON (CASE WHEN GeometryType(mvtgeom) = 'POINT' THEN ST_AsBinary(mvtgeom) ELSE int8send({ord}) END) *
+  FROM clipped WHERE mvtgeom IS NOT NULL
+  ORDER BY CASE WHEN GeometryType(mvtgeom) = 'POINT' THEN ST_AsBinary(mvtgeom) ELSE int8send({ord}) END, {ord})
+SELECT ST_AsMVT(d, %(layer)s, %(extent)s, 'mvtgeom') FROM (SELECT * FROM drawn ORDER BY {ord}) d""").format(
+            ord=sql.Identifier(ORDER), geom=sql.Identifier(GEOMETRY), table=table.ident,
+            props=sql.SQL("").join(sql.SQL(", ") + p for p in props))
+        rows = self._fetch(query, {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "extent": EXTENT,
+                                   "buffer": BUFFER, "layer": collection})
+        return bytes(rows[0][0] or b"")

@@ -37,15 +37,26 @@ _OPEN_START = np.datetime64(-(2**62), "us")
 _OPEN_END = np.datetime64(2**62, "us")
 _SCALAR_KINDS = ("number", "string", "boolean", "time")
 # Letters that carry a diacritic but have no Unicode decomposition (NFD leaves them whole).
-_UNDECOMPOSED = str.maketrans({"ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L",
+UNDECOMPOSED_LETTERS = str.maketrans({"ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L",
                                "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T", "ı": "i", "ƀ": "b", "ɨ": "i"})
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 Truth = pd.arrays.BooleanArray  # one three-valued boolean per row
 
 
 class FilterError(ValueError):
     """A filter that cannot be parsed or does not fit the collection (a client error)."""
+
+
+def operation(node: dict, table: Mapping[str, Any]) -> tuple[Any, list]:
+    """Return the handler an operator node names in table, and its argument list."""
+    handler = table.get(str(node["op"]).lower())
+    if handler is None:
+        raise FilterError(f"unsupported CQL2 operator {node['op']!r}")
+    args = node.get("args", [])
+    if not isinstance(args, list):
+        raise FilterError(f"the arguments of {node['op']!r} must be a list")
+    return handler, args
 
 
 def parse(text: str, lang: str) -> dict | bool:
@@ -112,7 +123,7 @@ def evaluate(tree: Any, ctx: Context) -> np.ndarray:
     """Return the boolean row mask selected by a CQL2 JSON filter."""
     if count_vertices(tree) > MAX_FILTER_VERTICES:
         raise FilterError(f"filter geometries have more than {MAX_FILTER_VERTICES} vertices")
-    return _Evaluator(ctx).truth(tree).to_numpy(dtype=bool, na_value=False)
+    return Evaluator(ctx).truth(tree).to_numpy(dtype=bool, na_value=False)
 
 
 # ---- operands -----------------------------------------------------------------------------
@@ -134,7 +145,7 @@ class Interval:
     end: Any
 
 
-def _kind(value: Any) -> str:
+def value_kind(value: Any) -> str:
     """Return the kind of an operand."""
     if isinstance(value, Column):
         return value.kind
@@ -157,7 +168,7 @@ def _kind(value: Any) -> str:
     return "predicate" if isinstance(value, Truth) else "object"
 
 
-def _column(series: pd.Series) -> Column:
+def as_column(series: pd.Series) -> Column:
     """Turn a frame column into a typed Column."""
     null = series.isna().to_numpy(dtype=bool)
     dtype = series.dtype
@@ -183,7 +194,7 @@ def _column(series: pd.Series) -> Column:
     return Column(raw, null, "object")
 
 
-def _time_literal(text: str) -> np.datetime64:
+def time_literal(text: str) -> np.datetime64:
     """Parse an ISO 8601 date or timestamp into datetime64 UTC (a date is its midnight)."""
     try:
         stamp = pd.Timestamp(text)
@@ -197,7 +208,7 @@ def _time_literal(text: str) -> np.datetime64:
 
 def literal_time(text: str) -> pd.Timestamp:
     """Parse a DATE or TIMESTAMP literal into a UTC timestamp (a date is its midnight UTC)."""
-    return pd.Timestamp(_time_literal(text)).tz_localize("UTC")
+    return pd.Timestamp(time_literal(text)).tz_localize("UTC")
 
 
 def _to_time(value: Any) -> Any:
@@ -207,15 +218,15 @@ def _to_time(value: Any) -> Any:
         null = value.null | parsed.isna().to_numpy()
         return Column(parsed.dt.tz_localize(None).to_numpy(dtype=_TIME), null, "time")
     if isinstance(value, str):
-        return _time_literal(value)
+        return time_literal(value)
     return value
 
 
 def _align(a: Any, b: Any) -> tuple[Any, Any]:
     """Coerce a pair for comparison: strings meeting times become times."""
-    if _kind(a) == "time" and _kind(b) == "string":
+    if value_kind(a) == "time" and value_kind(b) == "string":
         b = _to_time(b)
-    elif _kind(b) == "time" and _kind(a) == "string":
+    elif value_kind(b) == "time" and value_kind(a) == "string":
         a = _to_time(a)
     return a, b
 
@@ -258,7 +269,7 @@ def _rowwise(fn: Callable, a: Any, b: Any, n: int) -> tuple[np.ndarray, np.ndarr
 
 # ---- the evaluator ------------------------------------------------------------------------
 
-class _Evaluator:
+class Evaluator:
     """Evaluate one CQL2 JSON tree over the rows of a Context."""
 
     def __init__(self, ctx: Context) -> None:
@@ -284,15 +295,10 @@ class _Evaluator:
         if "property" in node:
             return self.property(node["property"])
         if "op" in node:
-            handler = _OPS.get(str(node["op"]).lower())
-            if handler is None:
-                raise FilterError(f"unsupported CQL2 operator {node['op']!r}")
-            args = node.get("args", [])
-            if not isinstance(args, list):
-                raise FilterError(f"the arguments of {node['op']!r} must be a list")
+            handler, args = operation(node, _OPS)
             return handler(self, args)
         if "date" in node or "timestamp" in node:
-            return _time_literal(str(node.get("date", node.get("timestamp"))))
+            return time_literal(str(node.get("date", node.get("timestamp"))))
         if "interval" in node:
             return self.interval(node["interval"])
         if "bbox" in node or "type" in node:
@@ -314,7 +320,7 @@ class _Evaluator:
                 geoms = np.asarray(self.ctx.geometry, dtype=object)
                 self._columns[name] = Column(geoms, shapely.is_missing(geoms), "geometry")
             elif name in self.ctx.column_types and name in self.ctx.frame.columns:
-                self._columns[name] = _column(self.ctx.frame[name])
+                self._columns[name] = as_column(self.ctx.frame[name])
             else:
                 raise FilterError(f"unknown property {name!r}; see the collection's queryables")
         return self._columns[name]
@@ -326,7 +332,7 @@ class _Evaluator:
         out = []
         for end, open_value in zip(ends, (_OPEN_START, _OPEN_END)):
             value = open_value if end == ".." else _to_time(self.value(end))
-            if _kind(value) != "time":
+            if value_kind(value) != "time":
                 raise FilterError("interval ends must be dates, timestamps or '..'")
             out.append(value)
         return Interval(*out)
@@ -376,7 +382,7 @@ def _in_range(geom: BaseGeometry) -> BaseGeometry:
 
 # ---- logic and comparison -----------------------------------------------------------------
 
-def _and(ev: _Evaluator, args: list) -> Truth:
+def _and(ev: Evaluator, args: list) -> Truth:
     """AND (Kleene)."""
     out = ev.truth(args[0]) if args else _as_truth(True, ev.n)
     for a in args[1:]:
@@ -384,7 +390,7 @@ def _and(ev: _Evaluator, args: list) -> Truth:
     return out
 
 
-def _or(ev: _Evaluator, args: list) -> Truth:
+def _or(ev: Evaluator, args: list) -> Truth:
     """OR (Kleene)."""
     out = ev.truth(args[0]) if args else _as_truth(False, ev.n)
     for a in args[1:]:
@@ -392,7 +398,7 @@ def _or(ev: _Evaluator, args: list) -> Truth:
     return out
 
 
-def _not(ev: _Evaluator, args: list) -> Truth:
+def _not(ev: Evaluator, args: list) -> Truth:
     """NOT (unknown stays unknown)."""
     if len(args) != 1:
         raise FilterError("NOT takes one argument")
@@ -402,7 +408,7 @@ def _not(ev: _Evaluator, args: list) -> Truth:
 def _compare(fn: Callable, a: Any, b: Any, n: int) -> Any:
     """Compare two operands: a bool or None for two scalars, else a Truth array."""
     a, b = _align(a, b)
-    ka, kb = _kind(a), _kind(b)
+    ka, kb = value_kind(a), value_kind(b)
     if not isinstance(a, Column) and not isinstance(b, Column):
         if a is None or b is None:
             return None
@@ -420,12 +426,12 @@ def _compare(fn: Callable, a: Any, b: Any, n: int) -> Any:
     raise FilterError(f"cannot compare a {ka} with a {kb}")
 
 
-def _comparison(fn: Callable) -> Callable[[_Evaluator, list], Any]:
+def _comparison(fn: Callable) -> Callable[[Evaluator, list], Any]:
     """Make a binary comparison operator (= <> < > <= >=)."""
     return lambda ev, args: _compare(fn, *ev.values(args, 2), ev.n)
 
 
-def _between(ev: _Evaluator, args: list) -> Any:
+def _between(ev: Evaluator, args: list) -> Any:
     """BETWEEN: low <= value <= high."""
     value, low, high = ev.values(args, 3)
     ge, le = _compare(operator.ge, value, low, ev.n), _compare(operator.le, value, high, ev.n)
@@ -434,14 +440,14 @@ def _between(ev: _Evaluator, args: list) -> Any:
     return None if ge is None or le is None else ge and le
 
 
-def _in(ev: _Evaluator, args: list) -> Any:
+def _in(ev: Evaluator, args: list) -> Any:
     """IN: equal to any item of a list (unknown when the value is null)."""
     value, items = ev.values(args, 2)
     if not isinstance(items, tuple) or not items:
         raise FilterError("IN needs a non-empty list")
     if isinstance(value, Column) and value.kind in _SCALAR_KINDS:
         aligned = [_align(value, item)[1] for item in items]
-        if all(_kind(i) == value.kind for i in aligned):  # the common case: one vectorised isin
+        if all(value_kind(i) == value.kind for i in aligned):  # the common case: one vectorised isin
             options = np.asarray(aligned).astype(_TIME) if value.kind == "time" else np.asarray(aligned)
             return _tri(np.isin(value.values, options), value.null, ev.n)
     out: Any = False
@@ -454,7 +460,7 @@ def _in(ev: _Evaluator, args: list) -> Any:
     return out
 
 
-def _is_null(ev: _Evaluator, args: list) -> Any:
+def _is_null(ev: Evaluator, args: list) -> Any:
     """IS NULL."""
     (value,) = ev.values(args, 1)
     if isinstance(value, Column):
@@ -464,7 +470,7 @@ def _is_null(ev: _Evaluator, args: list) -> Any:
     return value is None
 
 
-def _like(ev: _Evaluator, args: list) -> Any:
+def _like(ev: Evaluator, args: list) -> Any:
     """LIKE with % and _ wildcards and backslash escapes."""
     value, pattern = ev.values(args, 2)
     if not isinstance(pattern, str):
@@ -500,7 +506,7 @@ def _like_regex(pattern: str) -> re.Pattern:
 def _fold(scalar: Callable[[str], str], column: Callable[[pd.Series], pd.Series]) -> Callable:
     """Make CASEI/ACCENTI: fold strings (columns or literals)."""
 
-    def handler(ev: _Evaluator, args: list) -> Any:
+    def handler(ev: Evaluator, args: list) -> Any:
         (value,) = ev.values(args, 1)
         if isinstance(value, Column) and value.kind == "string":
             folded = column(pd.Series(value.values, dtype=object))
@@ -514,22 +520,22 @@ def _fold(scalar: Callable[[str], str], column: Callable[[pd.Series], pd.Series]
 
 def _strip_accents(text: str) -> str:
     """Remove diacritics (combining marks, and the letters NFD cannot split)."""
-    bare = _COMBINING.sub("", unicodedata.normalize("NFD", text)).translate(_UNDECOMPOSED)
+    bare = COMBINING_MARKS.sub("", unicodedata.normalize("NFD", text)).translate(UNDECOMPOSED_LETTERS)
     return unicodedata.normalize("NFC", bare)
 
 
 def _strip_accents_column(text: pd.Series) -> pd.Series:
     """Remove diacritics from a column of strings."""
-    bare = text.str.normalize("NFD").str.replace(_COMBINING, "", regex=True).str.translate(_UNDECOMPOSED)
+    bare = text.str.normalize("NFD").str.replace(COMBINING_MARKS, "", regex=True).str.translate(UNDECOMPOSED_LETTERS)
     return bare.str.normalize("NFC")
 
 
 def _arithmetic(fn: Callable) -> Callable:
     """Make an arithmetic operator over numbers (a non-finite result is null)."""
 
-    def handler(ev: _Evaluator, args: list) -> Any:
+    def handler(ev: Evaluator, args: list) -> Any:
         a, b = ev.values(args, 2)
-        if _kind(a) not in ("number", "null") or _kind(b) not in ("number", "null"):
+        if value_kind(a) not in ("number", "null") or value_kind(b) not in ("number", "null"):
             raise FilterError("arithmetic takes numbers")
         with np.errstate(all="ignore"):
             if not isinstance(a, Column) and not isinstance(b, Column):
@@ -553,9 +559,9 @@ def _trunc_div(a: Any, b: Any) -> Any:
 def _spatial(fn: Callable, converse: Callable | None) -> Callable:
     """Make a spatial predicate; with a literal operand, the literal is prepared and put first."""
 
-    def handler(ev: _Evaluator, args: list) -> Any:
+    def handler(ev: Evaluator, args: list) -> Any:
         a, b = ev.values(args, 2)
-        if _kind(a) not in ("geometry", "null") or _kind(b) not in ("geometry", "null"):
+        if value_kind(a) not in ("geometry", "null") or value_kind(b) not in ("geometry", "null"):
             raise FilterError("spatial functions take geometries (the queryable geom or a literal)")
         if not isinstance(a, Column) and not isinstance(b, Column):
             return None if a is None or b is None else bool(fn(a, b))
@@ -573,7 +579,7 @@ def _spatial(fn: Callable, converse: Callable | None) -> Callable:
 def _temporal(rule: Callable) -> Callable:
     """Make a temporal predicate: an instant is an interval whose start equals its end."""
 
-    def handler(ev: _Evaluator, args: list) -> Any:
+    def handler(ev: Evaluator, args: list) -> Any:
         ends = [end for value in ev.values(args, 2) for end in _bounds(value)]
         raw = rule(*(_raw(v) for v in ends))
         columns = [v for v in ends if isinstance(v, Column)]
@@ -589,7 +595,7 @@ def _bounds(value: Any) -> tuple[Any, Any]:
     if isinstance(value, Interval):
         return value.start, value.end
     value = _to_time(value)
-    if _kind(value) != "time":
+    if value_kind(value) != "time":
         raise FilterError("temporal functions take dates, timestamps or intervals")
     return value, value
 
@@ -597,14 +603,14 @@ def _bounds(value: Any) -> tuple[Any, Any]:
 def _array(rule: str) -> Callable:
     """Make an array predicate (a_equals, a_contains, a_containedby, a_overlaps)."""
 
-    def handler(ev: _Evaluator, args: list) -> Any:
+    def handler(ev: Evaluator, args: list) -> Any:
         a, b = ev.values(args, 2)
         if isinstance(a, tuple) and isinstance(b, tuple):
-            return _ARRAY_RULES[rule](_as_set(a), _as_set(b))
+            return _ARRAY_RULES[rule](as_set(a), as_set(b))
         if isinstance(a, Column) and isinstance(b, tuple):
-            return _array_vs_literal(rule, a, _as_set(b), ev.n)
+            return _array_vs_literal(rule, a, as_set(b), ev.n)
         if isinstance(b, Column) and isinstance(a, tuple):
-            return _array_vs_literal(_ARRAY_CONVERSE[rule], b, _as_set(a), ev.n)
+            return _array_vs_literal(_ARRAY_CONVERSE[rule], b, as_set(a), ev.n)
         if isinstance(a, Column) and isinstance(b, Column) and {a.kind, b.kind} <= {"array", "null"}:
             test = _ARRAY_RULES[rule]
             raw, unknown = _rowwise(lambda x, y: test(set(x), set(y)), a, b, ev.n)
@@ -614,7 +620,7 @@ def _array(rule: str) -> Callable:
     return handler
 
 
-def _as_set(items: tuple) -> set:
+def as_set(items: tuple) -> set:
     """Return the plain values of an array literal as a set."""
     if any(isinstance(i, (Column, Truth, tuple, Interval)) for i in items):
         raise FilterError("array literals must hold plain values")
@@ -684,7 +690,7 @@ _SPATIAL: dict[str, tuple[Callable, Callable | None]] = {
     "s_crosses": (shapely.crosses, None),
 }
 
-_OPS: dict[str, Callable[[_Evaluator, list], Any]] = {
+_OPS: dict[str, Callable[[Evaluator, list], Any]] = {
     "and": _and, "or": _or, "not": _not,
     "=": _comparison(operator.eq), "<>": _comparison(operator.ne), "<": _comparison(operator.lt),
     ">": _comparison(operator.gt), "<=": _comparison(operator.le), ">=": _comparison(operator.ge),
@@ -698,17 +704,3 @@ _OPS: dict[str, Callable[[_Evaluator, list], Any]] = {
     **{name: _temporal(rule) for name, rule in _TEMPORAL.items()},
     **{name: _array(name) for name in _ARRAY_RULES},
 }
-
-
-# The names the PostGIS translator (geoservice/store/cql2sql.py) used before these were public.
-_count_vertices = count_vertices
-
-
-def _timestamp(text: str, date: bool = False) -> pd.Timestamp:
-    """Parse a date/timestamp literal (use literal_time)."""
-    return literal_time(text)
-
-
-def _literal_geometry(node: dict, ctx: Any) -> BaseGeometry:
-    """Make a literal geometry for anything with a filter_crs (use literal_geometry)."""
-    return literal_geometry(node, ctx.filter_crs)

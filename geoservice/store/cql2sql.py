@@ -20,7 +20,6 @@ import pandas as pd
 import shapely
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from shapely.geometry.base import BaseGeometry
 
 from geoservice import crs as crs_module
 from geoservice import filters
@@ -32,8 +31,8 @@ _COMPARE = ("=", "<>", "<", ">", "<=", ">=")
 _SPATIAL = {"s_intersects": "ST_Intersects", "s_equals": "ST_Equals", "s_disjoint": "ST_Disjoint",
             "s_touches": "ST_Touches", "s_within": "ST_Within", "s_overlaps": "ST_Overlaps",
             "s_crosses": "ST_Crosses", "s_contains": "ST_Contains"}
-_UNDECOMPOSED_FROM = "".join(chr(k) for k in filters._UNDECOMPOSED)
-_UNDECOMPOSED_TO = "".join(filters._UNDECOMPOSED.values())
+_UNDECOMPOSED_FROM = "".join(chr(k) for k in filters.UNDECOMPOSED_LETTERS)
+_UNDECOMPOSED_TO = "".join(filters.UNDECOMPOSED_LETTERS.values())
 NULL_BOOL = sql.SQL("NULL::boolean")
 
 
@@ -78,7 +77,7 @@ class Translator:
 
     def where(self, tree: Any) -> sql.Composable:
         """Return a boolean SQL condition for a CQL2 JSON tree."""
-        if filters._count_vertices(tree) > filters.MAX_FILTER_VERTICES:
+        if filters.count_vertices(tree) > filters.MAX_FILTER_VERTICES:
             raise FilterError(f"filter geometries have more than {filters.MAX_FILTER_VERTICES} vertices")
         return self.truth(tree)
 
@@ -98,12 +97,7 @@ class Translator:
         if isinstance(node, dict) and "property" in node:
             return self.column(node["property"])
         if isinstance(node, dict) and "op" in node:
-            handler = _OPS.get(str(node["op"]).lower())
-            if handler is None:
-                raise FilterError(f"unsupported CQL2 operator {node['op']!r}")
-            args = node.get("args", [])
-            if not isinstance(args, list):
-                raise FilterError(f"the arguments of {node['op']!r} must be a list")
+            handler, args = filters.operation(node, _OPS)
             return handler(self, args)
         if isinstance(node, dict) and "interval" in node:
             raise FilterError("an interval is only an operand of temporal functions")
@@ -112,11 +106,11 @@ class Translator:
     def _evaluate(self, node: Any) -> Any:
         """Evaluate a constant node with the memory store's evaluator."""
         ctx = filters.Context(pd.DataFrame(), np.array([], dtype=object), self.filter_crs, {})
-        return filters._Evaluator(ctx).value(node)
+        return filters.Evaluator(ctx).value(node)
 
     def constant(self, value: Any) -> Expr:
         """Make a placeholder for an evaluated constant."""
-        kind = filters._kind(value)
+        kind = filters.value_kind(value)
         if value is None:
             return Expr(sql.SQL("NULL"), "null", None, True)
         if kind == "boolean":
@@ -175,7 +169,7 @@ def _align(t: Translator, a: Expr, b: Expr) -> tuple[Expr, Expr]:
     """Strings meeting times become times (columns parsed, literals checked)."""
     def to_time(e: Expr) -> Expr:
         if e.is_const:
-            return t.constant(filters._time_literal(e.const))
+            return t.constant(filters.time_literal(e.const))
         return Expr(_try_time(e.sql), "time", columns=e.columns)
 
     if a.kind == "time" and b.kind == "string":
@@ -314,7 +308,7 @@ def _fold(pg: Callable[[sql.Composable], sql.Composable]) -> Callable:
 def _strip_accents(value: sql.Composable) -> sql.Composable:
     """NFD, drop combining marks, map the letters NFD cannot split, NFC (as filters._strip_accents)."""
     return sql.SQL("normalize(translate(regexp_replace(normalize({}, NFD), {}, '', 'g'), {}, {}), NFC)").format(
-        value, sql.Literal(filters._COMBINING.pattern), sql.Literal(_UNDECOMPOSED_FROM), sql.Literal(_UNDECOMPOSED_TO))
+        value, sql.Literal(filters.COMBINING_MARKS.pattern), sql.Literal(_UNDECOMPOSED_FROM), sql.Literal(_UNDECOMPOSED_TO))
 
 
 # ---- arithmetic (a non-finite result is null) ----------------------------------------------
@@ -411,7 +405,7 @@ def _array_operand(t: Translator, e: Expr) -> sql.Composable:
     if e.is_const:
         if not isinstance(e.const, tuple):
             raise FilterError("array functions take arrays")
-        values = filters._as_set(e.const)
+        values = filters.as_set(e.const)
         return t.params.add(Jsonb([v.item() if isinstance(v, np.generic) else v for v in values]), "jsonb")
     if e.kind == "null":
         return sql.SQL("NULL::jsonb")

@@ -20,7 +20,7 @@ from geoservice.query import FeaturePage, Query, QueryError
 from geoservice.vocab import normalise
 
 
-def _search_key(row: pd.Series) -> str:
+def search_key(row: pd.Series) -> str:
     """Fold a feature's names (and the pinyin of the Chinese one) into one search string."""
     names = [str(row.get(c) or "") for c in ("name_zh", "name_en", "title_zh", "title_en", "name")]
     zh = names[0] or names[2]
@@ -48,7 +48,7 @@ class _Layer:
 
     @cached_property
     def search_keys(self) -> np.ndarray:
-        return self.frame.apply(_search_key, axis=1).to_numpy(dtype=object) if len(self.frame) else np.array([], dtype=object)
+        return self.frame.apply(search_key, axis=1).to_numpy(dtype=object) if len(self.frame) else np.array([], dtype=object)
 
     @cached_property
     def sector_sets(self) -> list[frozenset]:
@@ -115,7 +115,7 @@ class MemoryStore:
             order = keys.sort_values(
                 [name for name, _ in q.sortby], ascending=[asc for _, asc in q.sortby],
                 kind="stable", na_position="last",
-                key=lambda col: col.map(_sort_key) if col.dtype == object else col,
+                key=lambda col: col.map(sort_key) if col.dtype == object else col,
             ).index
             rows = layer.frame.index.get_indexer(order)
         page = rows[q.offset: q.offset + q.limit]
@@ -149,7 +149,7 @@ class MemoryStore:
         return frame.iloc[frame.sindex.query(point, predicate="intersects")]
 
 
-def _sort_key(value: object) -> object:
+def sort_key(value: object) -> object:
     """Sort lists and dicts by their text, leave scalars alone."""
     return str(value) if isinstance(value, (list, dict, np.ndarray)) else value
 

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from geoservice.catalog import Catalog, Collection
-from geoservice.store.memory import _search_key, _sort_key
+from geoservice.store.memory import search_key, sort_key
 from geoservice.store.pgschema import (
     FUNCTIONS_SQL, GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, SORT_PREFIX, SQL_TYPE, column_kinds,
 )
@@ -67,7 +67,7 @@ def _rows(collection: Collection, kinds: dict[str, str]) -> Iterator[tuple]:
     names = list(kinds)
     geoms = shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), 4326)
     ewkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
-    search = frame.apply(_search_key, axis=1).tolist() if len(frame) else []
+    search = frame.apply(search_key, axis=1).tolist() if len(frame) else []
     jsonb = [n for n in names if kinds[n] == "jsonb"]
     columns = {n: frame[n].tolist() for n in names}
     for i in range(len(frame)):
@@ -89,7 +89,7 @@ def _rows(collection: Collection, kinds: dict[str, str]) -> Iterator[tuple]:
         cells.append(ewkb[i])
         cells.append(search[i])
         for n in jsonb:
-            key = _sort_key(columns[n][i])
+            key = sort_key(columns[n][i])
             cells.append(None if key is None or (isinstance(key, float) and math.isnan(key)) else str(key))
         yield tuple(cells)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any, Mapping
 
 import geopandas as gpd
@@ -66,7 +66,7 @@ class _Table:
         """Return each column's kind as the memory store's filter evaluator infers it from the data."""
         from geoservice import filters
 
-        return {n: filters._column(self.collection.frame[n]).kind for n in self.kinds}
+        return {n: filters.as_column(self.collection.frame[n]).kind for n in self.kinds}
 
     @cached_property
     def types(self) -> dict[str, str]:

@@ -27,8 +27,9 @@ def _to_30(node: Any) -> Any:
     node = {k: _to_30(v) for k, v in node.items()}
     for key in ("anyOf", "oneOf"):
         options = node.get(key)
-        if isinstance(options, list) and {"type": "null"} in options:
-            rest = [o for o in options if o != {"type": "null"}]
+        nulls = ({"type": "null"}, {"nullable": True})  # children are rewritten first
+        if isinstance(options, list) and any(o in nulls for o in options):
+            rest = [o for o in options if o not in nulls]
             node.pop(key)
             node.update(rest[0] if len(rest) == 1 else {key: rest})
             node["nullable"] = True

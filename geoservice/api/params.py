@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import shapely
 from fastapi import Depends, Request
@@ -118,7 +118,7 @@ def items_request(
     request: Request,
     collection: CollectionDep,
     service: ServiceDep,
-    f: Annotated[str | None, Param(description="Output format: json (GeoJSON), html or csv")] = None,
+    f: Annotated[Literal["json", "html", "csv"] | None, Param(description="Output format: json (GeoJSON), html or csv")] = None,
     limit: Annotated[int, Param(description=f"Page size, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT})")] = DEFAULT_LIMIT,
     offset: Annotated[int, Param(description="Index of the first feature of the page (paging)")] = 0,
     bbox: Annotated[str | None, Param(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
@@ -193,7 +193,7 @@ def negotiate(request: Request, f: str | None, offered: tuple[str, ...]) -> str:
 
 def json_or_html(
     request: Request,
-    f: Annotated[str | None, Param(description="Output format: json or html")] = None,
+    f: Annotated[Literal["json", "html"] | None, Param(description="Output format: json or html")] = None,
 ) -> str:
     """Negotiate JSON or HTML."""
     return negotiate(request, f, ("json", "html"))

@@ -20,7 +20,8 @@ CONFORMS_TO = (
 )
 
 
-@router.get("/", name="landing", summary="Landing page")
+@router.get("/", name="landing", summary="Landing page",
+            response_class=Response, responses=render.JSON_OR_HTML)
 def landing(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     """Describe the service and link to everything it offers."""
     url = request.url_for
@@ -45,7 +46,8 @@ def landing(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     return render.json_response(body)
 
 
-@router.get("/conformance", name="conformance", summary="Conformance classes")
+@router.get("/conformance", name="conformance", summary="Conformance classes",
+            response_class=Response, responses=render.JSON_OR_HTML)
 def conformance(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     """List the conformance classes the service implements."""
     classes = sorted(request.app.state.conforms_to)

@@ -46,7 +46,8 @@ CONFORMS_TO = (
 CollectionId = Annotated[str, Path(description="A collection id from /collections")]
 
 
-@router.get("/collections", name="collections", summary="The feature collections")
+@router.get("/collections", name="collections", summary="The feature collections",
+            response_class=Response, responses=render.JSON_OR_HTML)
 def collections(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     """List every collection."""
     bodies = [render.collection_body(request, c) for c in service.catalog.collections.values()]
@@ -57,7 +58,8 @@ def collections(request: Request, service: ServiceDep, f: JsonOrHtml) -> Respons
     return render.json_response(body)
 
 
-@router.get("/collections/{collection_id}", name="collection", summary="One collection")
+@router.get("/collections/{collection_id}", name="collection", summary="One collection",
+            response_class=Response, responses=render.JSON_OR_HTML)
 def collection(request: Request, collection_id: CollectionId, collection: CollectionDep, f: JsonOrHtml) -> Response:
     """Describe one collection."""
     body = render.collection_body(request, collection)

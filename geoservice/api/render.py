@@ -23,6 +23,7 @@ JSON = "application/json"
 HTML = "text/html"
 CSV = "text/csv"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+JSON_OR_HTML = {200: {"description": "JSON, or HTML with f=html", "content": {JSON: {}, HTML: {}}}}
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

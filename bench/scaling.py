@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from shapely.geometry import box
 
@@ -56,6 +55,10 @@ def main() -> None:
     args = parser.parse_args()
     base = build_catalog(PACKAGE_ROOT / "data")
     results: dict[tuple[str, str, int], float] = {}
+    if args.database_url:
+        from geoservice.store.pgload import load_catalog
+
+        load_catalog(args.database_url, base)  # the store serves the whole catalog plus the firm layer
     for n in args.sizes:
         cid = f"firms_{n}"
         layer = synthesize(base, n, seed=42)
@@ -69,8 +72,7 @@ def main() -> None:
             start = time.perf_counter()
             load(args.database_url, [catalog[cid]])
             print(f"loaded {n:,} firms into PostGIS in {time.perf_counter() - start:.1f} s", flush=True)
-            only = base.with_collections([catalog[cid]])
-            stores["postgis"] = PostGISStore(only, args.database_url)
+            stores["postgis"] = PostGISStore(catalog, args.database_url)
         for name, store in stores.items():
             for query, ms in queries(store, cid, some_id).items():
                 results[(name, query, n)] = ms

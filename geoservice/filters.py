@@ -117,6 +117,7 @@ class Context:
     geometry: np.ndarray  # shapely geometries in CRS84
     filter_crs: crs_module.CRSInfo
     column_types: Mapping[str, str]  # queryable name → JSON type ('string', 'number', ...)
+    columns: dict | None = None  # a cache of operand Columns for exactly these rows, shared between filters
 
 
 def evaluate(tree: Any, ctx: Context) -> np.ndarray:
@@ -275,7 +276,7 @@ class Evaluator:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.n = len(ctx.frame)
-        self._columns: dict[str, Column] = {}
+        self._columns: dict[str, Column] = ctx.columns if ctx.columns is not None else {}
 
     def truth(self, node: Any) -> Truth:
         """Evaluate a node that must be boolean into a three-valued array."""

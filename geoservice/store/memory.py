@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Mapping
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS
 from pyproj import Geod
 from shapely.geometry import Point
 
@@ -20,12 +22,44 @@ from geoservice.query import FeaturePage, Query, QueryError
 from geoservice.vocab import normalise
 
 
+SEARCH_COLUMNS = ("name_zh", "name_en", "title_zh", "title_en", "name")
+# Runs of Han characters: pypinyin segments words within a run, so a name's pinyin is the pinyin of
+# its pieces, and a run shared by many names ("合成企业" of a million firms) is converted once.
+_HAN_RUNS = re.compile("(" + RE_HANS.pattern[len("^(?:"):-len(")+$")] + "+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def _run_pinyin(run: str) -> tuple[str, ...]:
+    """Return the pinyin syllables of one run of Han characters."""
+    return tuple(lazy_pinyin(run))
+
+
+def pinyin(text: str) -> list[str]:
+    """Return lazy_pinyin(text), converting each run of Han characters once."""
+    out: list[str] = []
+    for i, piece in enumerate(_HAN_RUNS.split(text)):
+        if piece:
+            out.extend(_run_pinyin(piece) if i % 2 else lazy_pinyin(piece))
+    return out
+
+
+def _fold_names(names: list[str]) -> str:
+    """Fold one feature's names (in SEARCH_COLUMNS order) and the pinyin of the Chinese one."""
+    zh = names[0] or names[2]
+    syllables = pinyin(zh) if zh else []
+    return normalise(" | ".join([*names, "".join(syllables), " ".join(syllables)]))
+
+
 def search_key(row: pd.Series) -> str:
     """Fold a feature's names (and the pinyin of the Chinese one) into one search string."""
-    names = [str(row.get(c) or "") for c in ("name_zh", "name_en", "title_zh", "title_en", "name")]
-    zh = names[0] or names[2]
-    syllables = lazy_pinyin(zh) if zh else []
-    return normalise(" | ".join([*names, "".join(syllables), " ".join(syllables)]))
+    return _fold_names([str(row.get(c) or "") for c in SEARCH_COLUMNS])
+
+
+def search_keys(frame: pd.DataFrame) -> list[str]:
+    """Return search_key of every row, column-wise (no per-row Series)."""
+    n = len(frame)
+    columns = [frame[c].tolist() if c in frame.columns else [None] * n for c in SEARCH_COLUMNS]
+    return [_fold_names([str(v or "") for v in names]) for names in zip(*columns)]
 
 
 @dataclass
@@ -48,7 +82,45 @@ class _Layer:
 
     @cached_property
     def search_keys(self) -> np.ndarray:
-        return self.frame.apply(search_key, axis=1).to_numpy(dtype=object) if len(self.frame) else np.array([], dtype=object)
+        return np.array(search_keys(self.frame), dtype=object) if len(self.frame) else np.array([], dtype=object)
+
+    @cached_property
+    def all_points(self) -> bool:
+        """Return whether every row is a point (then a box query needs no geometric predicate)."""
+        return len(self.geometry) > 0 and bool(np.all(shapely.get_type_id(self.geometry) == 0))
+
+    def bbox_hits(self, area) -> np.ndarray:
+        """Return the rows intersecting a query geometry; for points and a rectangle, the index alone is exact."""
+        if self.all_points and area.geom_type == "Polygon" and area.equals(area.envelope):
+            return self.frame.sindex.query(area)
+        return self.frame.sindex.query(area, predicate="intersects")
+
+    @cached_property
+    def id_rows(self) -> dict[str, list[int]]:
+        """Map each feature id (as text) to its row positions: lookup without scanning the column."""
+        index: dict[str, list[int]] = {}
+        for i, value in enumerate(self.frame["id"].astype(str).tolist()):
+            index.setdefault(value, []).append(i)
+        return index
+
+    @cached_property
+    def text_codes(self) -> dict[str, tuple[np.ndarray, dict[str, int]]]:
+        """Per text column compared so far: its values as codes, and each distinct text's code."""
+        return {}
+
+    @cached_property
+    def filter_columns(self) -> dict:
+        """CQL2 operand columns over all rows, made once per property (see filters.Context.columns)."""
+        return {}
+
+    def text_equals(self, name: str, value: str) -> np.ndarray:
+        """Return column.astype(str) == value, from codes computed once per column."""
+        if name not in self.text_codes:
+            codes, uniques = pd.factorize(self.frame[name].astype(str))
+            self.text_codes[name] = (codes, {u: i for i, u in enumerate(uniques)})
+        codes, where = self.text_codes[name]
+        code = where.get(value)
+        return codes == code if code is not None else np.zeros(len(codes), dtype=bool)
 
     @cached_property
     def sector_sets(self) -> list[frozenset]:
@@ -72,7 +144,7 @@ class MemoryStore:
         n = len(frame)
         mask = np.ones(n, dtype=bool)
         if q.bbox is not None:
-            hits = frame.sindex.query(q.bbox, predicate="intersects")
+            hits = layer.bbox_hits(q.bbox)
             mask = np.zeros(n, dtype=bool)
             mask[hits] = True
         for name, value in q.equals:
@@ -84,7 +156,10 @@ class MemoryStore:
             mask &= np.fromiter((needle in k for k in layer.search_keys), bool, n)
         if q.filter is not None and mask.any():
             rows = np.flatnonzero(mask)
-            ctx = filters.Context(frame.iloc[rows], layer.geometry[rows], q.filter_crs, layer.column_types)
+            if len(rows) == n:  # every row: no copy, and operand columns made once per layer
+                ctx = filters.Context(frame, layer.geometry, q.filter_crs, layer.column_types, layer.filter_columns)
+            else:
+                ctx = filters.Context(frame.iloc[rows], layer.geometry[rows], q.filter_crs, layer.column_types)
             selected = filters.evaluate(q.filter, ctx)
             mask[rows[~selected]] = False
         return mask
@@ -104,7 +179,7 @@ class MemoryStore:
             return (pd.to_numeric(column, errors="coerce") == target).to_numpy()
         if kind == "boolean":
             return (column.astype(str).str.lower() == value.lower()).to_numpy()
-        return (column.astype(str) == value).to_numpy()
+        return layer.text_equals(name, value)
 
     def query(self, q: Query) -> FeaturePage:
         """Return one page of matches and their total count."""
@@ -123,8 +198,8 @@ class MemoryStore:
 
     def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
         """Return the one-row frame of a feature, or an empty frame."""
-        frame = self._layer(collection).frame
-        return frame[frame["id"].astype(str) == str(feature_id)]
+        layer = self._layer(collection)
+        return layer.frame.iloc[layer.id_rows.get(str(feature_id), [])]
 
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:

@@ -10,9 +10,9 @@ import pandas as pd
 import shapely
 
 from geoservice.catalog import Catalog, Collection
-from geoservice.store.memory import search_key, sort_key
+from geoservice.store.memory import search_keys, sort_key
 from geoservice.store.pgschema import (
-    FUNCTIONS_SQL, GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, SORT_PREFIX, SQL_TYPE, column_kinds,
+    FUNCTIONS_SQL, GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, SORT_PREFIX, SQL_TYPE, column_kinds, fingerprint,
 )
 from geoservice.store.postgis import connect, psycopg_modules
 
@@ -23,6 +23,7 @@ CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (
   id text PRIMARY KEY, rows bigint NOT NULL, kinds jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE {SCHEMA}.{META_TABLE} ADD COLUMN IF NOT EXISTS fingerprint text;
 """
 
 
@@ -67,7 +68,7 @@ def _rows(collection: Collection, kinds: dict[str, str]) -> Iterator[tuple]:
     names = list(kinds)
     geoms = shapely.set_srid(np.asarray(frame.geometry.values, dtype=object), 4326)
     ewkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
-    search = frame.apply(search_key, axis=1).tolist() if len(frame) else []
+    search = search_keys(frame)
     jsonb = [n for n in names if kinds[n] == "jsonb"]
     columns = {n: frame[n].tolist() for n in names}
     for i in range(len(frame)):
@@ -115,9 +116,11 @@ def load_collection(conn, collection: Collection) -> int:
     _index(conn, collection.id, kinds)
     n = len(collection.frame)
     conn.execute(sql.SQL(
-        "INSERT INTO {} (id, rows, kinds) VALUES (%s, %s, %s) "
-        "ON CONFLICT (id) DO UPDATE SET rows = EXCLUDED.rows, kinds = EXCLUDED.kinds, loaded_at = now()"
-    ).format(sql.Identifier(SCHEMA, META_TABLE)), (collection.id, n, psycopg_modules().Jsonb(kinds)))
+        "INSERT INTO {} (id, rows, kinds, fingerprint) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (id) DO UPDATE SET rows = EXCLUDED.rows, kinds = EXCLUDED.kinds, "
+        "fingerprint = EXCLUDED.fingerprint, loaded_at = now()"
+    ).format(sql.Identifier(SCHEMA, META_TABLE)), (collection.id, n, psycopg_modules().Jsonb(kinds),
+                                                    fingerprint(collection)))
     return n
 
 
@@ -138,7 +141,10 @@ def _index(conn, collection_id: str, kinds: dict[str, str]) -> None:
     statements += [sql.SQL("CREATE INDEX ON {} USING gin ({})").format(table, sql.Identifier(n))
                    for n, k in kinds.items() if k == "jsonb"]
     statements += [sql.SQL("CREATE INDEX ON {} ({})").format(table, sql.Identifier(n))
-                   for n, k in kinds.items() if k in ("number", "integer", "boolean")]
+                   for n, k in kinds.items() if k in ("number", "integer", "boolean", "text") and n != "id"]
+    # filters compare numbers as double precision (as the memory store does): index integers that way too
+    statements += [sql.SQL("CREATE INDEX ON {} (({}::double precision))").format(table, sql.Identifier(n))
+                   for n, k in kinds.items() if k == "integer"]
     for statement in statements:
         conn.execute(statement)
     conn.execute(sql.SQL("ANALYZE {}").format(table))
@@ -154,6 +160,11 @@ def load(url: str, collections: Iterable[Collection]) -> dict[str, int]:
         for collection in collections:
             with conn.transaction():
                 counts[collection.id] = load_collection(conn, collection)
+        conn.autocommit = True  # VACUUM runs outside a transaction
+        for collection in collections:
+            # the visibility map lets counts over an index skip the table (index-only scans)
+            conn.execute(psycopg_modules().sql.SQL("VACUUM (ANALYZE) {}").format(
+                psycopg_modules().sql.Identifier(SCHEMA, collection.id)))
     return counts
 
 

@@ -20,6 +20,21 @@ ORDER = "_ord"
 SEARCH = "_search"
 SORT_PREFIX = "_sort_"
 
+def fingerprint(collection: Collection) -> str:
+    """Return a digest of a collection's content (its encoded features), recorded at load.
+
+    When the database's digest equals the catalog's, the tables hold exactly the catalog's rows
+    (`_ord` = row position), so the store may answer pages from the catalog's encoded features.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(str(len(collection.frame)).encode())
+    for feature in collection.encoded_features:
+        digest.update(feature)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 # JSON Schema type of a property → how it is stored.
 KIND_OF_TYPE = {"string": "text", "number": "number", "integer": "integer", "boolean": "boolean",
                 "array": "jsonb", "object": "jsonb"}

@@ -202,3 +202,12 @@ def test_cors_headers(client) -> None:
     response = client.get("/collections", headers={"Origin": "https://map.example.org"})
     assert response.headers["access-control-allow-origin"] == "*"
     assert "Content-Crs" in response.headers["access-control-expose-headers"]
+
+
+def test_single_feature_equals_the_same_feature_in_a_page(client) -> None:
+    fid = "yantai-health-2345.blue-valley"
+    single = client.get(f"{ITEMS}/{fid}").json()
+    in_page = next(f for f in client.get(f"{ITEMS}?limit=1000").json()["features"] if f["id"] == fid)
+    in_3857 = client.get(f"{ITEMS}/{fid}?crs={EPSG3857}").json()
+    assert {k: v for k, v in single.items() if k != "links"} == in_page
+    assert in_3857["properties"] == in_page["properties"] and in_3857["geometry"] != in_page["geometry"]

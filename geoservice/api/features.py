@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
@@ -11,6 +12,7 @@ from geoservice import crs as crs_module
 from geoservice.api import render
 from geoservice.api.errors import NotFound
 from geoservice.api.params import CollectionDep, ItemsRequestDep, JsonOrHtml, ServiceDep, parse_crs
+from geoservice.crs import CRS84
 from geoservice.filters import GEOMETRY_QUERYABLE
 from geoservice.query import FeaturePage, Query
 
@@ -105,11 +107,16 @@ def item(request: Request, collection_id: CollectionId, feature_id: str, collect
     if f == "html":
         return render.html_response("item.html", request, collection=render.collection_body(request, collection),
                                     feature=render.page_frame(page, q).drop(columns=frame.geometry.name).iloc[0].to_dict())
-    feature = render.geojson_features(render.page_frame(page, q), decimals=render.decimals_for(out_crs))[0]
-    feature["links"] = [
+    links = [
         *render.self_links(request, render.GEOJSON),
         render.link(str(request.url_for("collection", collection_id=collection.id)), "collection", render.JSON),
     ]
+    encoded = render.encoded_feature(collection, frame) if out_crs.uri == CRS84 else None
+    if encoded is not None:  # the row is the collection's own: reuse its pre-encoded bytes
+        body = encoded[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+        return Response(body, media_type=render.GEOJSON, headers=render.crs_header(out_crs))
+    feature = render.geojson_features(render.page_frame(page, q), decimals=render.decimals_for(out_crs))[0]
+    feature["links"] = links
     return render.json_response(feature, render.GEOJSON, render.crs_header(out_crs))
 
 

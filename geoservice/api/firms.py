@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query as Param, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Param
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import orjson
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -125,6 +126,16 @@ def items_links(request: Request, q: Query, page: FeaturePage) -> list[dict]:
         links.append(link(str(url.include_query_params(offset=max(q.offset - q.limit, 0))), "prev", GEOJSON, "Previous page"))
     links.append(link(str(request.url_for("collection", collection_id=q.collection)), "collection", JSON, "The collection"))
     return links
+
+
+def encoded_feature(collection: Collection, row: gpd.GeoDataFrame) -> bytes | None:
+    """Return the pre-encoded bytes of a one-row frame taken from the collection itself, else None."""
+    position = row.index[0]
+    if not isinstance(position, (int, np.integer)) or not 0 <= position < len(collection.frame):
+        return None
+    if collection.frame["id"].iat[position] != row["id"].iat[0]:
+        return None
+    return collection.encoded_features[position]
 
 
 def feature_collection(request: Request, q: Query, page: FeaturePage, collection: Collection) -> Response:

@@ -59,19 +59,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(process: subprocess.Popen, url: str, seconds: float) -> bool:
+    """Poll url until it answers (True), the process dies or time runs out (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=30).read()
+            return True
+        except OSError:
+            if process.poll() is not None:
+                return False
+            time.sleep(0.3)
+    return False
+
+
 def start_server(port: int, log: Path) -> subprocess.Popen:
     """Start the service and wait until /healthz answers."""
     command = [sys.executable, "-m", "geoservice.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, cwd=PACKAGE_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.3)
+    if wait_until_up(process, f"http://127.0.0.1:{port}/healthz", 60):
+        return process
     process.kill()
     raise SystemExit(f"the service did not start:\n{log.read_text()[-2000:]}")
 

@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from api_load import Result, check, free_port, run_wrk  # noqa: E402
+from api_load import Result, check, free_port, run_wrk, wait_until_up  # noqa: E402
 
 from geoservice.settings import PACKAGE_ROOT  # noqa: E402
 
@@ -100,15 +100,8 @@ def start(name: str, command: list[str], env: dict[str, str], port: int, folder:
     log = folder / f"{name}.log"
     process = subprocess.Popen(command, cwd=folder, env={**os.environ, **env}, stdout=log.open("w"),
                                stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=30).read()
-            return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(1)
+    if wait_until_up(process, f"http://127.0.0.1:{port}{probe}", 300):
+        return process
     stop(process)
     raise SystemExit(f"{name} did not start:\n{log.read_text()[-3000:]}")
 

@@ -115,9 +115,26 @@ def to_crs84(geoms, source: CRSInfo):
     return _apply(geoms, _xy_func(source, inverse=True), source.lat_first, False)
 
 
+def crosses_antimeridian(bbox: tuple[float, float, float, float], source: CRSInfo) -> bool:
+    """Tell whether a longitude/latitude bbox runs west > east (OGC API – Features §7.15.3)."""
+    a, b, c, d = bbox
+    west, east = (b, d) if source.lat_first else (a, c)
+    return source.epsg != 3857 and west > east
+
+
 def bbox_to_crs84(bbox: tuple[float, float, float, float], source: CRSInfo) -> BaseGeometry:
-    """Return a bbox given in source (its axis order) as a CRS84 polygon, densified so its
-    edges follow the curved image of the box."""
+    """Return a bbox given in source (its axis order) as a CRS84 polygon, split in two when it
+    crosses the antimeridian."""
+    if not crosses_antimeridian(bbox, source):
+        return _box_to_crs84(bbox, source)
+    a, b, c, d = bbox
+    parts = ([(a, b, c, 180.0), (a, -180.0, c, d)] if source.lat_first
+             else [(a, b, 180.0, d), (-180.0, b, c, d)])
+    return shapely.union_all([_box_to_crs84(p, source) for p in parts])
+
+
+def _box_to_crs84(bbox: tuple[float, float, float, float], source: CRSInfo) -> BaseGeometry:
+    """Return one box as a CRS84 polygon, densified so its edges follow the curved image of the box."""
     a, b, c, d = bbox
     box = shapely.box(b, a, d, c) if source.lat_first else shapely.box(a, b, c, d)
     if source.uri == CRS84:

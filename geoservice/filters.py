@@ -353,17 +353,12 @@ def literal_geometry(node: dict, filter_crs: crs_module.CRSInfo) -> BaseGeometry
 
 
 def _bbox(numbers: Any, source: crs_module.CRSInfo) -> BaseGeometry:
-    """Make a CRS84 polygon from BBOX numbers (4 or 6), split in two at the antimeridian."""
+    """Make a CRS84 polygon from BBOX numbers (4 or 6) (split in two at the antimeridian)."""
     if not isinstance(numbers, list) or len(numbers) not in (4, 6) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers):
         raise FilterError("BBOX takes 4 or 6 numbers")
     a, b, c, d = numbers if len(numbers) == 4 else (numbers[0], numbers[1], numbers[3], numbers[4])
-    west, east = (b, d) if source.lat_first else (a, c)
-    if source.epsg != 3857 and west > east:  # crosses the antimeridian
-        parts = ([(a, b, c, 180.0), (a, -180.0, c, d)] if source.lat_first
-                 else [(a, b, 180.0, d), (-180.0, b, c, d)])
-        return _in_range(shapely.union_all([crs_module.bbox_to_crs84(p, source) for p in parts]))
-    if a > c or b > d:
+    if not crs_module.crosses_antimeridian((a, b, c, d), source) and (a > c or b > d):
         raise FilterError("BBOX has a lower corner above its upper corner")
     return _in_range(crs_module.bbox_to_crs84((a, b, c, d), source))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,12 @@ from pathlib import Path
 import pytest
 
 from geoservice.settings import PACKAGE_ROOT
+from tests.servers import free_port
 from tests.system import require
 
 EXTRA = Path(__file__).parent / "data" / "ne_110m.yaml"
 OGC_DATA = PACKAGE_ROOT.parent / "shared" / "testdata" / "ne_110m"
 
-
-def _free_port() -> int:
-    """Return a port nobody listens on at 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get_json(url: str) -> dict:
@@ -42,7 +36,7 @@ def _get_json(url: str) -> dict:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> str:
     """Start `geoservice serve` on a free loopback port; yield its base URL; stop it."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "geoservice.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if OGC_DATA.is_dir():
         command += ["--collections", str(EXTRA)]

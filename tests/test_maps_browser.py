@@ -7,7 +7,6 @@ or a tile server fails the test instead of reaching the internet.
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections import Counter
@@ -20,6 +19,7 @@ from geoservice.catalog import Catalog
 from geoservice.maps.registry import OVERVIEW, Atlas, write_maps
 from geoservice.settings import PACKAGE_ROOT, Settings
 from tests.conftest import DATA_DIR
+from tests.servers import free_port
 from tests.system import require
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install '.[test]' (playwright)")
@@ -31,12 +31,6 @@ MAPS = [OVERVIEW, "yantai-biomed-1p3x", "yantai-health-2345", "yantai-isotopes",
         "sichuan-nuclear-medicine", "shandong-biomed-st-2025"]
 
 
-def _free_port() -> int:
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server(catalog: Catalog):
@@ -45,7 +39,7 @@ def server(catalog: Catalog):
 
     from geoservice.api.app import create_app
 
-    port = _free_port()
+    port = free_port()
     app = create_app(Settings(data_dir=DATA_DIR, host="127.0.0.1", port=port), catalog)
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)

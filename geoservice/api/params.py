@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import shapely
 from fastapi import Depends, Request
 from fastapi import Query as Param
 from shapely.geometry.base import BaseGeometry
@@ -64,15 +63,11 @@ def parse_bbox(value: str | None, bbox_crs: crs_module.CRSInfo) -> BaseGeometry 
     lat_lon = bbox_crs.lat_first
     if lon_lat or lat_lon:
         lats = (a, c) if lat_lon else (b, d)
-        lons = (b, d) if lat_lon else (a, c)
+        lons = (b, d) if lat_lon else (a, c)  # west > east: crosses the antimeridian
         if not all(-90 <= v <= 90 for v in lats) or not all(-180 <= v <= 180 for v in lons):
             raise InvalidParameter(f"bbox: {value!r} is outside the valid longitude/latitude range")
         if lats[0] > lats[1]:
             raise InvalidParameter(f"bbox: {value!r} has its lower latitude above its upper one")
-        if lons[0] > lons[1]:  # crosses the antimeridian (OGC API – Features §7.15.3)
-            west = (a, b, 180.0, d) if lon_lat else (a, b, c, 180.0)
-            east = (-180.0, b, c, d) if lon_lat else (a, -180.0, c, d)
-            return shapely.union(crs_module.bbox_to_crs84(west, bbox_crs), crs_module.bbox_to_crs84(east, bbox_crs))
     elif a > c or b > d:
         raise InvalidParameter(f"bbox: {value!r} has a lower corner above its upper corner")
     return crs_module.bbox_to_crs84((a, b, c, d), bbox_crs)

@@ -221,6 +221,7 @@ def render_page(fmap: folium.Map, asset_base: str) -> str:
     """Render the page with every asset taken from `asset_base`, and state its own size."""
     figure = fmap.get_root()
     assets.localize(figure, asset_base)
+    _number_elements(figure)
     html = figure.render()
     size = len(html.encode("utf-8"))
     for _ in range(3):  # the stated number changes the size it states: iterate to a fixed point
@@ -230,6 +231,17 @@ def render_page(fmap: folium.Map, asset_base: str) -> str:
             break
         size = new_size
     return page
+
+
+def _number_elements(root) -> None:
+    """Replace branca's random element ids by their order in the tree, so a rebuild of unchanged
+    data gives byte-identical pages (the committed exports do not churn)."""
+    stack, number = [root], 0
+    while stack:
+        element = stack.pop()
+        element._id = f"{number:08d}"
+        number += 1
+        stack.extend(reversed(list(element._children.values())))
 
 
 def plan_titles(plans: Mapping[str, Any]) -> dict[str, tuple[str, str]]:

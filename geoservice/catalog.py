@@ -6,6 +6,8 @@ CLI all read through it. Building returns a new immutable catalog; nothing globa
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -119,8 +121,8 @@ def _json_type(column: pd.Series) -> dict[str, Any]:
     if isinstance(sample, pd.Timestamp):
         return {"type": "string", "format": "date-time"}
     if isinstance(sample, str):
-        for fmt, pattern in _TEMPORAL_STRINGS:
-            if values.astype(str).str.fullmatch(pattern).all():
+        for fmt, pattern in _TEMPORAL_STRINGS:  # the first value decides whether to check them all
+            if re.fullmatch(pattern, sample) and values.astype(str).str.fullmatch(pattern).all():
                 return {"type": "string", "format": fmt}
     return {"type": "string"}
 

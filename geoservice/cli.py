@@ -57,9 +57,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     """Start the API under uvicorn."""
     import uvicorn
 
-    from geoservice.api.app import create_app
+    from geoservice.api.app import create_app, for_serving
 
-    app = create_app(settings)
+    app = for_serving(create_app(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, http="httptools", loop="uvloop",
                 log_level="warning", access_log=False)
     return 0

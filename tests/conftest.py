@@ -50,4 +50,5 @@ def client(app):
     """Return an HTTP test client of the API."""
     from fastapi.testclient import TestClient
 
-    return TestClient(app)
+    with TestClient(app) as client:  # one event loop for the session, and the app's lifespan runs
+        yield client

@@ -62,3 +62,49 @@ def test_changed_collection_is_not_mirrored(catalog, loaded_postgis_url):
         assert "boundaries" not in store._mirrors and "incentives" in store._mirrors
     finally:
         store.close()
+
+
+def test_mirror_feature_positions_equal_memory(catalog, pg_pair):
+    """The async id lookup of a mirror gives the memory store's positions; a table that is not a
+    mirror says None (the API then renders the database row)."""
+    import asyncio
+
+    from geoservice.store.memory import MemoryStore
+
+    mirror, rows = pg_pair
+    memory = MemoryStore(catalog)
+    frame = catalog["yantai-health-2345"].frame
+
+    async def lookups():
+        out = []
+        for fid in [*frame["id"].iloc[[0, 3, -1]], "no-such-id"]:
+            out.append((await memory.feature_positions("yantai-health-2345", fid),
+                        await mirror.feature_positions("yantai-health-2345", fid),
+                        await rows.feature_positions("yantai-health-2345", fid)))
+        await mirror.aclose()
+        return out
+
+    for in_memory, in_mirror, in_rows in asyncio.run(lookups()):
+        assert list(in_memory) == list(in_mirror) and in_rows is None
+    assert list(in_memory) == []  # the unknown id
+
+
+def test_single_feature_from_database_rows_equals_memory(catalog, loaded_postgis_url):
+    """Over HTTP, a feature of a table that is not a mirror is the same document as from memory."""
+    from fastapi.testclient import TestClient
+
+    from geoservice.api.app import create_app
+    from geoservice.settings import Settings
+
+    fid = catalog["yantai-health-2345"].frame["id"].iloc[3]
+    path = f"/collections/yantai-health-2345/items/{fid}"
+    with TestClient(create_app(Settings(), catalog)) as memory_client:
+        expected = memory_client.get(path).json()
+    app = create_app(Settings(database_url=loaded_postgis_url), catalog)
+    app.state.service.store._mirrors = set()
+    try:
+        with TestClient(app) as client:
+            assert client.get(path).json() == expected
+            assert client.get(path + "x").status_code == 404
+    finally:
+        app.state.service.store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import swagger_ui_bundle
@@ -31,8 +33,8 @@ def build_service(settings: Settings, catalog: Catalog | None = None) -> Service
     catalog = catalog or build_catalog(settings.data_dir)
     if settings.extra_collections is not None:
         catalog = catalog.with_collections(load_extra_collections(settings.extra_collections))
-    for collection in catalog.collections.values():
-        collection.encoded_features  # encode every feature once, before the first request
+    for collection in catalog.collections.values():  # before the first request, not during it
+        collection.encoded_features, collection.properties, collection.extent, collection.geometry_types
     return Service(settings, catalog, _store(settings, catalog))
 
 
@@ -47,13 +49,28 @@ def _store(settings: Settings, catalog: Catalog) -> FeatureStore:
 
 def app_from_env() -> FastAPI:
     """Build the app from GEOSERVICE_* variables: `uvicorn --factory geoservice.api.app:app_from_env --workers N`."""
-    return create_app(Settings.from_env())
+    return for_serving(create_app(Settings.from_env()))
+
+
+def for_serving(app: FastAPI) -> FastAPI:
+    """Ready an app for a server process: what start-up built (frames, indexes, a million encoded
+    features) lives as long as the process, so the cycle collector stops re-scanning it (gc.freeze)."""
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     """Build the FastAPI application for the given settings."""
     service = build_service(settings, catalog)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        await service.store.aclose()  # what the store opened on this event loop (PostGIS: its async pool)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="geoservice",
         description="OGC API – Features over the cited layers of Chinese industrial plans.",
         version="0.1.0",
@@ -62,6 +79,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
+    app.state.route_paths = {}  # render.url_for's cache
     app.state.conforms_to = frozenset().union(*(r.CONFORMS_TO for r in ROUTERS if hasattr(r, "CONFORMS_TO")))
     for module in ROUTERS:
         app.include_router(module.router)

@@ -63,7 +63,7 @@ def sectors(request: Request, service: ServiceDep) -> Response:
     return render.json_response({
         "schemes": dict(catalog.sectors.schemes), "sectors": terms(catalog.sectors),
         "kinds": terms(catalog.kinds),
-        "links": [render.link(str(request.url_for("search")), "search", render.GEOJSON,
+        "links": [render.link(render.url_for(request, "search"), "search", render.GEOJSON,
                               "Features by sector: /search?sector=…")],
     })
 

@@ -27,11 +27,16 @@ ITEMS_PARAMETERS = frozenset({
 })
 
 
-def get_collection(collection_id: str, service: ServiceDep) -> Collection:
+def collection_of(service: Service, collection_id: str) -> Collection:
     """Return the collection named in the path, or 404."""
     if collection_id not in service.catalog:
         raise NotFound(f"no collection {collection_id!r}; see /collections")
     return service.catalog[collection_id]
+
+
+async def get_collection(collection_id: str, service: ServiceDep) -> Collection:
+    """The collection named in the path (a FastAPI dependency)."""
+    return collection_of(service, collection_id)
 
 
 CollectionDep = Annotated[Collection, Depends(get_collection)]
@@ -109,7 +114,7 @@ class ItemsRequest:
     format: str
 
 
-def items_request(
+async def items_request(
     request: Request,
     collection: CollectionDep,
     service: ServiceDep,
@@ -186,10 +191,10 @@ def negotiate(request: Request, f: str | None, offered: tuple[str, ...]) -> str:
     return "json"
 
 
-def json_or_html(
-    request: Request,
-    f: Annotated[Literal["json", "html"] | None, Param(description="Output format: json or html")] = None,
-) -> str:
+JsonOrHtmlParam = Annotated[Literal["json", "html"] | None, Param(description="Output format: json or html")]
+
+
+async def json_or_html(request: Request, f: JsonOrHtmlParam = None) -> str:
     """Negotiate JSON or HTML."""
     return negotiate(request, f, ("json", "html"))
 

@@ -20,6 +20,6 @@ class Service:
     store: FeatureStore
 
 
-def get_service(request: Request) -> Service:
-    """Return the service of the running app (a FastAPI dependency)."""
+async def get_service(request: Request) -> Service:
+    """Return the service of the running app (a FastAPI dependency; async: no worker thread for a lookup)."""
     return request.app.state.service

@@ -40,14 +40,14 @@ def _check_tms(tms_id: str) -> None:
 
 def _template(request: Request, collection_id: str) -> str:
     """Return the tile URL template ({z}/{x}/{y})."""
-    base = str(request.url_for("tileset", collection_id=collection_id, tms_id=TMS_ID))
+    base = render.url_for(request, "tileset", collection_id=collection_id, tms_id=TMS_ID)
     return f"{base}/{{z}}/{{x}}/{{y}}"
 
 
 @router.get("/collections/{collection_id}/tiles", name="tilesets", summary="Vector tilesets of a collection")
 def tilesets(request: Request, collection_id: CollectionId, collection: CollectionDep) -> Response:
     """List the collection's tilesets (one: WebMercatorQuad)."""
-    href = str(request.url_for("tileset", collection_id=collection.id, tms_id=TMS_ID))
+    href = render.url_for(request, "tileset", collection_id=collection.id, tms_id=TMS_ID)
     return render.json_response({"tilesets": [{
         "title": f"{collection.title} (vector tiles)", "dataType": "vector", "crs": TMS_URI,
         "tileMatrixSetURI": TMS_URI,
@@ -70,7 +70,7 @@ def tileset(request: Request, collection_id: CollectionId, tms_id: TmsId, collec
         "vector_layers": [{"id": collection.id, "fields": fields, "minzoom": 0, "maxzoom": MAX_ZOOM}],
         "title": collection.title, "dataType": "vector", "crs": TMS_URI, "tileMatrixSetURI": TMS_URI,
         "links": [render.link(template, "item", MVT, "Mapbox Vector Tiles", templated=True),
-                  render.link(str(request.url_for("collection", collection_id=collection.id)), "collection",
+                  render.link(render.url_for(request, "collection", collection_id=collection.id), "collection",
                               render.JSON, collection.title)],
     })
 

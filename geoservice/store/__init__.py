@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 from shapely.geometry import Point
 
 from geoservice.query import FeaturePage, Query
@@ -21,6 +22,12 @@ class FeatureStore(Protocol):
         """Return the one-row frame of a feature (empty when there is none)."""
         ...
 
+    async def feature_positions(self, collection: str, feature_id: str) -> np.ndarray | None:
+        """Return the positions in the catalog's frame of the rows with this id (empty when there is
+        none), or None when this store's rows are not the catalog's (then use get). Async: the API's
+        single-feature path awaits it on the event loop."""
+        ...
+
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
         """Return features ordered by true distance (column distance_m), k of them or all within
@@ -29,4 +36,8 @@ class FeatureStore(Protocol):
 
     def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
         """Return the features whose geometry contains (or touches) the point."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the store opened on the running event loop (called at the app's shutdown)."""
         ...

@@ -7,6 +7,7 @@ are computed exactly as the memory store computes them, on candidates the databa
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from types import SimpleNamespace
@@ -39,14 +40,19 @@ def psycopg_modules() -> SimpleNamespace:
         import psycopg
         from psycopg import sql
         from psycopg.types.json import Jsonb
-        from psycopg_pool import ConnectionPool
+        from psycopg_pool import AsyncConnectionPool, ConnectionPool
     except ImportError as exc:
         raise ImportError("the PostGIS store needs psycopg 3: pip install 'geoservice[postgis]'") from exc
-    return SimpleNamespace(psycopg=psycopg, sql=sql, Jsonb=Jsonb, ConnectionPool=ConnectionPool)
+    return SimpleNamespace(psycopg=psycopg, sql=sql, Jsonb=Jsonb, ConnectionPool=ConnectionPool,
+                           AsyncConnectionPool=AsyncConnectionPool)
 
 
-# UTC sessions; no JIT: it costs more (~20 ms) than it saves on short, indexed queries
-CONNECT_OPTIONS = {"options": "-c TimeZone=UTC -c jit=off"}
+# UTC sessions. No JIT and no parallel workers: on short, indexed queries under concurrent load,
+# compiling (~20 ms) and starting workers (~10 ms before the first row, and cores taken from other
+# requests) cost more than they save. Custom plans always: psycopg prepares a query run 5 times, and
+# PostgreSQL's generic plan for it ignores the box or value (a bbox page went from 13 ms to 39 ms).
+CONNECT_OPTIONS = {"options": "-c TimeZone=UTC -c jit=off -c max_parallel_workers_per_gather=0 "
+                              "-c plan_cache_mode=force_custom_plan"}
 
 
 def connect(url: str):
@@ -85,6 +91,13 @@ class _Table:
         cols = [sql.Identifier(ORDER), *(sql.Identifier(n) for n in self.kinds)]
         return sql.SQL(", ").join([*cols, sql.SQL("ST_AsBinary({})").format(sql.Identifier(GEOMETRY))])
 
+    def by_id(self, select: Any) -> Any:
+        """Return SELECT select … WHERE id = %(id)s in row order (a text id compares as text)."""
+        sql = psycopg_modules().sql
+        key = sql.SQL("{}") if self.kinds["id"] == "text" else sql.SQL("{}::text")
+        return sql.SQL("SELECT {} FROM {} WHERE {} = %(id)s ORDER BY {}").format(
+            select, self.ident, key.format(sql.Identifier("id")), sql.Identifier(ORDER))
+
     @cached_property
     def dtypes(self) -> Mapping[str, Any]:
         frame = self.collection.frame
@@ -116,15 +129,44 @@ class PostGISStore:
     def __init__(self, catalog: Catalog, url: str, min_size: int = 1, max_size: int = 8) -> None:
         mods = psycopg_modules()
         self.catalog = catalog
+        self.url, self.max_size = url, max_size
+        self._async_pools: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self.pool = mods.ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
                                         kwargs={**CONNECT_OPTIONS, "autocommit": True})
         self._tables = {cid: _Table(c) for cid, c in catalog.collections.items()}
+        for table in self._tables.values():  # before the first request, not during it (5 s for 1M rows)
+            table.kinds, table.filter_kinds
         self._check_loaded()
         self._mirrors = self._find_mirrors()
 
     def close(self) -> None:
         """Close the connection pool."""
         self.pool.close()
+
+    async def aclose(self) -> None:
+        """Close the async pool of the running event loop (the app's shutdown)."""
+        opening = self._async_pools.pop(asyncio.get_running_loop(), None)
+        if opening is not None:
+            await (await opening).close()
+
+    async def _async_pool(self):
+        """Return the async pool of the running event loop, opened on first use.
+
+        psycopg's async connections belong to one event loop: uvicorn runs one per worker process,
+        a test client one per client. Opening is shared through a task so concurrent first calls
+        wait for the same pool."""
+        loop = asyncio.get_running_loop()
+        opening = self._async_pools.get(loop)
+        if opening is None:
+            pool = psycopg_modules().AsyncConnectionPool(
+                self.url, min_size=1, max_size=self.max_size, open=False, kwargs={**CONNECT_OPTIONS, "autocommit": True})
+
+            async def open_pool():
+                await pool.open(wait=True)
+                return pool
+
+            opening = self._async_pools[loop] = loop.create_task(open_pool())
+        return await opening
 
     def _check_loaded(self) -> None:
         """Fail early, naming the command to run, when the catalog's collections are not loaded."""
@@ -260,15 +302,24 @@ class PostGISStore:
 
     def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
         """Return the one-row frame of a feature, or an empty frame."""
-        sql = psycopg_modules().sql
         table = self._table(collection)
         if "id" not in table.kinds:
             return table.frame([])
-        key = sql.SQL("{}") if table.kinds["id"] == "text" else sql.SQL("{}::text")
-        rows = self._fetch(sql.SQL("SELECT {} FROM {} WHERE {} = %(id)s ORDER BY {}").format(
-            self._select(table), table.ident, key.format(sql.Identifier("id")), sql.Identifier(ORDER)),
-            {"id": str(feature_id)})
-        return self._rows_frame(table, rows)[0]
+        return self._rows_frame(table, self._fetch(table.by_id(self._select(table)), {"id": str(feature_id)}))[0]
+
+    async def feature_positions(self, collection: str, feature_id: str) -> np.ndarray | None:
+        """Return the catalog positions of a feature id from a mirror table (one index probe on the
+        async pool: the event loop does not block on it), else None."""
+        table = self._table(collection)
+        if collection not in self._mirrors:
+            return None
+        if "id" not in table.kinds:
+            return np.array([], dtype=np.int64)
+        pool = await self._async_pool()
+        async with pool.connection() as conn:
+            cursor = await conn.execute(table.by_id(self._select(table)), {"id": str(feature_id)})
+            rows = await cursor.fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:

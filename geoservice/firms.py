@@ -57,7 +57,7 @@ def _points_in(polygon, n: int, rng: np.random.Generator) -> np.ndarray:
     minx, miny, maxx, maxy = polygon.bounds
     shapely.prepare(polygon)
     fill = max(polygon.area / ((maxx - minx) * (maxy - miny)), 0.05)
-    out: list[np.ndarray] = []
+    out: list[np.ndarray] = [np.empty((0, 2))]  # n may be 0 for a district
     have = 0
     while have < n:
         m = int((n - have) / fill * 1.2) + 16
@@ -111,12 +111,42 @@ def write(frame: gpd.GeoDataFrame, path: Path) -> None:
         path.write_bytes(orjson.dumps(feature_collection(frame), option=orjson.OPT_SERIALIZE_NUMPY))
     elif suffix == ".gpkg":
         out = frame.copy()
-        for name in out.columns:
-            if name != out.geometry.name and out[name].map(lambda v: isinstance(v, list)).any():
-                out[name] = out[name].map(lambda v: orjson.dumps(v).decode() if isinstance(v, list) else v)
+        listed = [n for n in out.columns if n != out.geometry.name and out[n].map(lambda v: isinstance(v, list)).any()]
+        for name in listed:
+            out[name] = out[name].map(lambda v: orjson.dumps(v).decode() if isinstance(v, list) else v)
         out.to_file(path, driver="GPKG", engine="pyogrio")
+        mark_json_columns(path, path.stem, listed)
     else:
         raise ValueError(f"unsupported output {path.name!r}: use .gpkg, .geojson or .csv")
+
+
+def mark_json_columns(path: Path, table: str, columns: list[str]) -> None:
+    """Declare text columns as JSON in a GeoPackage (Schema extension, mime_type application/json),
+    so GDAL, QGIS and our own reader give lists back, not their JSON text."""
+    import sqlite3
+
+    if not columns:
+        return
+    with sqlite3.connect(path) as db:
+        db.executescript(_GPKG_SCHEMA_EXTENSION)
+        db.executemany("INSERT OR REPLACE INTO gpkg_data_columns (table_name, column_name, mime_type) "
+                       "VALUES (?, ?, 'application/json')", [(table, c) for c in columns])
+    db.close()
+
+
+_GPKG_SCHEMA_EXTENSION = """
+CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
+    definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT,
+    title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT,
+    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL,
+    value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+    CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+INSERT OR IGNORE INTO gpkg_extensions VALUES
+    ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec121/#extension_schema', 'read-write'),
+    ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec121/#extension_schema', 'read-write');
+"""
 
 
 # ---- a user's firm list -------------------------------------------------------------------

@@ -87,3 +87,12 @@ def test_errors_are_ogc_exceptions(client, path: str, status: int) -> None:
     assert response.status_code == status
     body = response.json()
     assert set(body) >= {"code", "description"} and body["description"]
+
+
+@pytest.mark.parametrize("path", ["/", "/collections/yantai-isotopes/items?limit=2",
+                                  "/collections/yantai-isotopes/items/no-such-feature"])
+def test_head_answers_like_get_without_a_body(client, path: str) -> None:
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code and head.content == b""
+    for name in ("content-type", "etag", "content-length"):
+        assert head.headers.get(name) == get.headers.get(name)

@@ -32,6 +32,22 @@ def test_synthetic_firms_are_labelled_reproducible_and_inside_their_district(cat
     assert shapely.intersects(polygons, a.geometry.to_numpy()).all()
 
 
+def test_a_small_layer_leaves_some_districts_empty(catalog):
+    assert len(firms.synthesize(catalog, 5, seed=1)) == 5
+
+
+def test_geopackage_keeps_lists_as_lists(catalog, tmp_path):
+    """Sectors are written as JSON declared in gpkg_data_columns, so every reader gets lists back."""
+    from geoservice.extra import load_extra_collections
+
+    layer = firms.synthesize(catalog, 300, seed=3)
+    firms.write(layer, tmp_path / "firms.gpkg")
+    (tmp_path / "extra.yaml").write_text("- {id: firms, title: firms, path: firms.gpkg}\n")
+    served = load_extra_collections(tmp_path / "extra.yaml")[0]
+    assert served.frame["sectors"].tolist() == layer["sectors"].tolist()
+    assert served.properties["sectors"]["type"] == "array"
+
+
 def test_assignment_finds_district_city_and_plan_elements(catalog):
     frame = firms.read_csv(f"name,lon,lat\nA,{YANTAI_ZHIFU[0]},{YANTAI_ZHIFU[1]}\n"
                            f"B,{CHENGDU[0]},{CHENGDU[1]}\nC,{BEIJING[0]},{BEIJING[1]}\n".encode())

@@ -111,6 +111,29 @@ def test_queries_match(stores, q):
     same_frames(a.frame, b.frame)
 
 
+@pytest.mark.parametrize("slack", [0.01, 1, 4, 10_000])
+@pytest.mark.parametrize("offset", [0, 5, 40, 55])
+def test_filtered_pages_are_exact_however_far_the_walk_goes(stores, monkeypatch, slack, offset):
+    """A filtered page walks the row order a bounded distance, else falls back to the planner: the
+    page is the same whether the walk is cut short (slack 0.01), just enough or unbounded."""
+    from geoservice.store import postgis
+
+    memory, pg = stores
+    monkeypatch.setattr(postgis, "WALK_SLACK", slack)
+    walks = []
+    original = pg._walked_page
+    monkeypatch.setattr(pg, "_walked_page", lambda *a: walks.append(original(*a)) or walks[-1])
+    for q in [Query(collection="boundaries", equals=(("level", "district"),), limit=10, offset=offset),
+              Query(collection=PLAN, filter=parse("kind <> 'firm'", "cql2-text"), limit=7, offset=offset)]:
+        a, b = memory.query(q), pg.query(q)
+        assert a.number_matched == b.number_matched
+        same_frames(a.frame, b.frame)
+    if slack == 0.01:
+        assert walks and all(w is None for w in walks)  # every walk too short: the planner's page
+    if slack == 10_000:
+        assert walks and all(w is not None for w in walks)  # every walk long enough
+
+
 @pytest.mark.parametrize("filter_text", FILTERS)
 @pytest.mark.parametrize("collection", [PLAN, HEALTH, "incentives"])
 def test_cql2_filters_match(stores, collection, filter_text):

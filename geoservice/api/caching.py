@@ -43,7 +43,8 @@ class _GzipCache:
 
 
 class HttpCacheMiddleware:
-    """Give every successful GET a content ETag, answer If-None-Match with 304, gzip when asked."""
+    """Give every successful GET a content ETag, answer If-None-Match with 304, gzip when asked;
+    answer HEAD as GET without the body."""
 
     def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES) -> None:
         self.app = app
@@ -54,6 +55,9 @@ class HttpCacheMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:  # answered as GET without its body (RFC 9110 §9.3.2): same status and headers
+            scope = {**scope, "method": "GET"}
         request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
@@ -65,11 +69,11 @@ class HttpCacheMiddleware:
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
-                await self._finish(start, b"".join(chunks), request_headers, send)
+                await self._finish(start, b"".join(chunks), request_headers, send, head)
 
         await self.app(scope, receive, buffer)
 
-    async def _finish(self, start: Message, body: bytes, request: Headers, send: Send) -> None:
+    async def _finish(self, start: Message, body: bytes, request: Headers, send: Send, head: bool = False) -> None:
         """Add caching headers, answer 304 or send the (possibly gzipped) body."""
         headers = MutableHeaders(scope=start)
         if start["status"] == 200 and "etag" not in headers:
@@ -90,7 +94,7 @@ class HttpCacheMiddleware:
                 headers["Content-Encoding"] = "gzip"
                 headers["Content-Length"] = str(len(body))
         await send(start)
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 def _tags(header: str) -> set[str]:

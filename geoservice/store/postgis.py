@@ -31,6 +31,10 @@ from geoservice.vocab import normalise
 # differ by well under 5 %; the memory store's distances are then computed on every candidate.
 CANDIDATE_FACTOR = 1.05
 CANDIDATE_SLACK_M = 100.0
+# A filtered page walks the row order when matches are dense: at most this many rows on average,
+# and at most WALK_SLACK times the average before falling back to the planner (see _walked_page).
+WALK_MAX_ROWS = 50_000
+WALK_SLACK = 4
 
 
 @lru_cache(maxsize=1)
@@ -276,7 +280,10 @@ class PostGISStore:
 
     # ---- protocol ---------------------------------------------------------------------
     def query(self, q: Query) -> FeaturePage:
-        """Return one page of matches and their exact total count."""
+        """Return one page of matches and their exact total count.
+
+        The count comes first: knowing how many rows match, the page is fetched by walking the row
+        order when matches are dense enough (see _walked_page), else as the planner chooses."""
         from geoservice.store.cql2sql import Params
 
         sql = psycopg_modules().sql
@@ -284,21 +291,49 @@ class PostGISStore:
         params = Params()
         parts = self._where(table, q, params)
         where = self._join(parts)
-        page_sql = sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
-            self._select(table), table.ident, where, self._order(table, q.sortby),
-            params.add(q.limit, "bigint"), params.add(q.offset, "bigint"))
         with self.pool.connection() as conn:
-            rows = conn.execute(page_sql, params.values).fetchall()
-            if 0 < len(rows) < q.limit or (q.offset == 0 and not rows):
-                matched = q.offset + len(rows)  # a short page ends the matches: the count is exact
-            elif not parts:
-                matched = conn.execute(sql.SQL("SELECT rows FROM {} WHERE id = %s").format(
-                    sql.Identifier(SCHEMA, META_TABLE)), (q.collection,)).fetchone()[0]
-            else:
-                matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
-                                       params.values).fetchone()[0]
+            total = self._row_count(conn, q.collection)
+            matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
+                                   params.values).fetchone()[0] if parts else total
+            rows = None
+            if matched <= q.offset:
+                rows = []
+            elif parts and not q.sortby:
+                rows = self._walked_page(conn, table, q, where, params, matched, total)
+            if rows is None:
+                page_sql = sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
+                    self._select(table), table.ident, where, self._order(table, q.sortby),
+                    params.add(q.limit, "bigint"), params.add(q.offset, "bigint"))
+                rows = conn.execute(page_sql, params.values).fetchall()
         frame, positions = self._rows_frame(table, rows)
         return FeaturePage(frame, int(matched), positions)
+
+    def _walked_page(self, conn, table: _Table, q: Query, where, params, matched: int, total: int) -> list | None:
+        """Return the page by walking the first rows in row order, or None when that is not worth it
+        or not enough (then the planner's plan is used).
+
+        The planner estimates how many rows match and misjudges correlated conditions (size = 'large'
+        AND employees > 5000: 420 estimated, 14,019 real), then fetches and sorts every match (24 ms)
+        where walking the primary key finds the first 100 in ~7,000 rows (2 ms). With the exact count
+        the walk's length is known on average; clustering can make it longer, so the walk is bounded
+        (WALK_SLACK times the average) and its result used only when it is the whole page."""
+        sql = psycopg_modules().sql
+        wanted = min(q.limit, matched - q.offset)
+        expected = (q.offset + wanted) * total / matched
+        if expected > WALK_MAX_ROWS:
+            return None
+        walk = sql.SQL("SELECT {} FROM (SELECT * FROM {} ORDER BY {} LIMIT {}) AS first_rows{} ORDER BY {} LIMIT {} OFFSET {}").format(
+            self._select(table), table.ident, sql.Identifier(ORDER), params.add(int(expected * WALK_SLACK) + 1, "bigint"),
+            where, sql.Identifier(ORDER), params.add(q.limit, "bigint"), params.add(q.offset, "bigint"))
+        rows = conn.execute(walk, params.values).fetchall()
+        return rows if len(rows) == wanted else None
+
+    @staticmethod
+    def _row_count(conn, collection: str) -> int:
+        """Return the number of rows of a collection's table (recorded by `db load`)."""
+        sql = psycopg_modules().sql
+        return conn.execute(sql.SQL("SELECT rows FROM {} WHERE id = %s").format(
+            sql.Identifier(SCHEMA, META_TABLE)), (collection,)).fetchone()[0]
 
     def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
         """Return the one-row frame of a feature, or an empty frame."""

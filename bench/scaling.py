@@ -2,13 +2,16 @@
 
     .venv/bin/python bench/scaling.py --database-url postgresql://… [--sizes 10000 100000 1000000]
 
-Prints the median time per query for each store and size, and how it grows with data size.
+Prints the median time per query for each store and size, and how it grows with data size. The
+point lookup returns the feature's frame (HTML, other CRSs); "id → position" is the async lookup
+behind a GeoJSON single feature.
 The PostGIS database must be a scratch one: the firm tables (`firms_<n>`) are replaced.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import time
 
@@ -40,11 +43,17 @@ def timed(fn, rounds: int = ROUNDS) -> float:
 def queries(store, cid: str, some_id: str) -> dict[str, float]:
     """Time the three queries on one store."""
     tree = parse(FILTER, "cql2-text")
-    return {
-        "bbox (page of 100)": timed(lambda: store.query(Query(collection=cid, bbox=BBOX, limit=100))),
-        "CQL2 filter (page of 100)": timed(lambda: store.query(Query(collection=cid, filter=tree, limit=100))),
-        "point lookup (one id)": timed(lambda: store.get(cid, some_id)),
-    }
+    loop = asyncio.new_event_loop()
+    try:
+        return {
+            "bbox (page of 100)": timed(lambda: store.query(Query(collection=cid, bbox=BBOX, limit=100))),
+            "CQL2 filter (page of 100)": timed(lambda: store.query(Query(collection=cid, filter=tree, limit=100))),
+            "point lookup (one id)": timed(lambda: store.get(cid, some_id)),
+            "id → position (async)": timed(lambda: loop.run_until_complete(store.feature_positions(cid, some_id))),
+        }
+    finally:
+        loop.run_until_complete(store.aclose())
+        loop.close()
 
 
 def main() -> None:
@@ -79,7 +88,7 @@ def main() -> None:
                 print(f"{name:8} {query:28} {n:>9,}  {ms:8.2f} ms", flush=True)
     print("\nstore    query                        " + "".join(f"{n:>12,}" for n in args.sizes) + "   growth")
     for name in ("memory", "postgis"):
-        for query in ("bbox (page of 100)", "CQL2 filter (page of 100)", "point lookup (one id)"):
+        for query in ("bbox (page of 100)", "CQL2 filter (page of 100)", "point lookup (one id)", "id → position (async)"):
             row = [results.get((name, query, n)) for n in args.sizes]
             if None in row:
                 continue

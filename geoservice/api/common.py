@@ -24,14 +24,16 @@ CONFORMS_TO = (
             response_class=Response, responses=render.JSON_OR_HTML)
 def landing(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     """Describe the service and link to everything it offers."""
-    url = request.url_for
+    def url(name: str) -> str:
+        return render.url_for(request, name)
+
     links = [
         *render.self_links(request, render.JSON),
-        render.link(str(url("openapi")), "service-desc", render.OPENAPI, "The API definition (OpenAPI 3.0)"),
-        render.link(str(url("swagger")), "service-doc", render.HTML, "The API documentation"),
-        render.link(str(url("conformance")), "conformance", render.JSON, "Conformance classes"),
-        render.link(str(url("collections")), "data", render.JSON, "The feature collections"),
-        render.link(str(url("sectors")), "http://www.opengis.net/def/rel/ogc/1.0/data-meta", render.JSON, "Sector vocabulary"),
+        render.link(url("openapi"), "service-desc", render.OPENAPI, "The API definition (OpenAPI 3.0)"),
+        render.link(url("swagger"), "service-doc", render.HTML, "The API documentation"),
+        render.link(url("conformance"), "conformance", render.JSON, "Conformance classes"),
+        render.link(url("collections"), "data", render.JSON, "The feature collections"),
+        render.link(url("sectors"), "http://www.opengis.net/def/rel/ogc/1.0/data-meta", render.JSON, "Sector vocabulary"),
     ]
     links += service.settings.extras.get("landing_links", [])
     body = {

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import orjson
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape

@@ -57,11 +57,17 @@ def psycopg_modules() -> SimpleNamespace:
 # PostgreSQL's generic plan for it ignores the box or value (a bbox page went from 13 ms to 39 ms).
 CONNECT_OPTIONS = {"options": "-c TimeZone=UTC -c jit=off -c max_parallel_workers_per_gather=0 "
                               "-c plan_cache_mode=force_custom_plan"}
+POOLED = {**CONNECT_OPTIONS, "autocommit": True}  # the connections of both pools
 
 
 def connect(url: str):
     """Open one connection (UTC session time zone), for loading and tests."""
     return psycopg_modules().psycopg.connect(url, **CONNECT_OPTIONS)
+
+
+def _positions(rows: list[tuple]) -> np.ndarray:
+    """Return the catalog row positions (`_ord`, the first column) of fetched mirror rows."""
+    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 
 @dataclass
@@ -135,8 +141,7 @@ class PostGISStore:
         self.catalog = catalog
         self.url, self.max_size = url, max_size
         self._async_pools: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-        self.pool = mods.ConnectionPool(url, min_size=min_size, max_size=max_size, open=True,
-                                        kwargs={**CONNECT_OPTIONS, "autocommit": True})
+        self.pool = mods.ConnectionPool(url, min_size=min_size, max_size=max_size, open=True, kwargs=POOLED)
         self._tables = {cid: _Table(c) for cid, c in catalog.collections.items()}
         for table in self._tables.values():  # before the first request, not during it (5 s for 1M rows)
             table.kinds, table.filter_kinds
@@ -162,8 +167,8 @@ class PostGISStore:
         loop = asyncio.get_running_loop()
         opening = self._async_pools.get(loop)
         if opening is None:
-            pool = psycopg_modules().AsyncConnectionPool(
-                self.url, min_size=1, max_size=self.max_size, open=False, kwargs={**CONNECT_OPTIONS, "autocommit": True})
+            pool = psycopg_modules().AsyncConnectionPool(self.url, min_size=1, max_size=self.max_size,
+                                                         open=False, kwargs=POOLED)
 
             async def open_pool():
                 await pool.open(wait=True)
@@ -194,7 +199,7 @@ class PostGISStore:
         """Return the frame of fetched rows and, for a mirror table, their catalog row positions."""
         if table.collection.id not in self._mirrors:
             return table.frame(rows), None
-        positions = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        positions = _positions(rows)
         return table.collection.frame.iloc[positions], positions
 
     def _select(self, table: _Table) -> Any:
@@ -292,14 +297,16 @@ class PostGISStore:
         parts = self._where(table, q, params)
         where = self._join(parts)
         with self.pool.connection() as conn:
-            total = self._row_count(conn, q.collection)
-            matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
-                                   params.values).fetchone()[0] if parts else total
+            if parts:
+                matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
+                                       params.values).fetchone()[0]
+            else:
+                matched = self._row_count(conn, q.collection)
             rows = None
             if matched <= q.offset:
                 rows = []
             elif parts and not q.sortby:
-                rows = self._walked_page(conn, table, q, where, params, matched, total)
+                rows = self._walked_page(conn, table, q, where, params, matched)
             if rows is None:
                 page_sql = sql.SQL("SELECT {} FROM {}{}{} LIMIT {} OFFSET {}").format(
                     self._select(table), table.ident, where, self._order(table, q.sortby),
@@ -308,7 +315,7 @@ class PostGISStore:
         frame, positions = self._rows_frame(table, rows)
         return FeaturePage(frame, int(matched), positions)
 
-    def _walked_page(self, conn, table: _Table, q: Query, where, params, matched: int, total: int) -> list | None:
+    def _walked_page(self, conn, table: _Table, q: Query, where, params, matched: int) -> list | None:
         """Return the page by walking the first rows in row order, or None when that is not worth it
         or not enough (then the planner's plan is used).
 
@@ -319,7 +326,7 @@ class PostGISStore:
         (WALK_SLACK times the average) and its result used only when it is the whole page."""
         sql = psycopg_modules().sql
         wanted = min(q.limit, matched - q.offset)
-        expected = (q.offset + wanted) * total / matched
+        expected = (q.offset + wanted) * self._row_count(conn, q.collection) / matched
         if expected > WALK_MAX_ROWS:
             return None
         walk = sql.SQL("SELECT {} FROM (SELECT * FROM {} ORDER BY {} LIMIT {}) AS first_rows{} ORDER BY {} LIMIT {} OFFSET {}").format(
@@ -353,8 +360,7 @@ class PostGISStore:
         pool = await self._async_pool()
         async with pool.connection() as conn:
             cursor = await conn.execute(table.by_id(self._select(table)), {"id": str(feature_id)})
-            rows = await cursor.fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            return _positions(await cursor.fetchall())
 
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:

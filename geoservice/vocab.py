@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from geoservice.yamlfile import read_yaml
 
@@ -75,6 +75,15 @@ class Vocabulary:
             children = {t.code for t in self.terms.values() if t.parent in found}
             changed = not children <= found
             found |= children
+        return frozenset(found)
+
+    def with_ancestors(self, codes: Iterable[str]) -> frozenset[str]:
+        """Return the codes and every broader code above them (a clause for a parent covers its children)."""
+        found = set(codes)
+        frontier = set(found)
+        while frontier:
+            frontier = {p for c in frontier if c in self.terms and (p := self.terms[c].parent)} - found
+            found |= frontier
         return frozenset(found)
 
     def resolve(self, label: str) -> frozenset[str]:

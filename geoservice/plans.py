@@ -124,7 +124,6 @@ class PlanHeader(_Strict):
     issuer_en: str
     date: dt.date | None = None
     status: Literal["issued", "draft-for-comment"] = "issued"
-    seed: str
     region: str
     layout_zh: str | None = None
     summary_en: str = ""

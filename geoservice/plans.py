@@ -65,6 +65,7 @@ class Incentive(_Strict):
     stages: list[str] = []
     amount: Money | None = None
     cap: Money | None = None
+    award: bool = True  # False: the amount is no support to an applicant (e.g. a fund's total size)
     conditions_zh: str = ""
     conditions_en: str = ""
     source: Source

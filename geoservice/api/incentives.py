@@ -44,8 +44,9 @@ class EstimateBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    point: tuple[float, float] | None = Field(
-        None, description="Site as [lon, lat] in WGS84 (CRS84)", examples=[[121.60, 37.39]])
+    point: list[float] | None = Field(  # a list, not a tuple: OpenAPI 3.0 has no prefixItems
+        None, min_length=2, max_length=2, description="Site as [lon, lat] in WGS84 (CRS84)",
+        examples=[[121.60, 37.39]])
     adcode: str | None = Field(None, description="Site as the adcode of a district, city or province",
                                examples=["370612"])
     sector: str | list[str] | None = Field(
@@ -66,7 +67,8 @@ class EstimateBody(BaseModel):
             if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
                 raise InvalidParameter(f"point: {list(self.point)} is not a WGS84 lon, lat")
         sectors = [self.sector] if isinstance(self.sector, str) else list(self.sector or [])
-        return Profile(self.point, self.adcode, tuple(sectors), self.stage or None,
+        point = (self.point[0], self.point[1]) if self.point is not None else None
+        return Profile(point, self.adcode, tuple(sectors), self.stage or None,
                        {k: tuple(v) if isinstance(v, list) else v for k, v in self.facts.items()})
 
 

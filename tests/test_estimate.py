@@ -113,6 +113,8 @@ def test_outside_the_plans_no_clause_and_a_message(catalog, vocab) -> None:
     ({"point": MUPING, "facts": {"no_such_fact": 1}}, "unknown fact"),
     ({"point": MUPING, "facts": {"product_class": "class-9"}}, "not one of"),
     ({"point": MUPING, "facts": {"clinical_rd_cost": -5}}, "number ≥ 0"),
+    ({"point": MUPING, "facts": {"clinical_rd_cost": float("nan")}}, "number ≥ 0"),
+    ({"point": MUPING, "facts": {"clinical_rd_cost": True}}, "number ≥ 0"),
     ({"point": MUPING, "facts": {"product_class": ["new-drug-class-1", "generic-drug"]}}, "takes one code"),
     ({"point": MUPING, "sectors": ("no-such-sector",)}, "no sector code"),
     ({"adcode": "110000"}, "adcode"),
@@ -161,9 +163,14 @@ def test_api_rejects_bad_input_with_ogc_400(api, body, words) -> None:
     assert error["code"] == "InvalidParameterValue" and words in error["description"]
 
 
-def test_api_rejects_a_body_that_is_no_json(api) -> None:
-    response = api.post("/incentives/estimate", content=b"{not json",
-                        headers={"content-type": "application/json"})
+@pytest.mark.parametrize("raw", [
+    b"{not json", b"[]", b'{"adcode": 370612}',
+    b'{"adcode": "370612", "facts": {"clinical_rd_cost": NaN}}',
+    b'{"adcode": "370612", "facts": {"clinical_rd_cost": Infinity}}',
+    b'{"adcode": "370612", "facts": {"clinical_rd_cost": true}}',
+])
+def test_api_rejects_a_malformed_body(api, raw: bytes) -> None:
+    response = api.post("/incentives/estimate", content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["code"] == "InvalidParameterValue"
 
 

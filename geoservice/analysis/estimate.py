@@ -8,6 +8,7 @@ Every number comes from the clause's `amount`, `cap` and `rule` in data/plans/ (
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -155,7 +156,7 @@ def check_facts(facts: Mapping[str, Fact], given: Mapping[str, FactValue]) -> di
             close = difflib.get_close_matches(name, list(facts), n=3)
             raise ProfileError(f"unknown fact {name!r}" + (f"; closest: {', '.join(close)}" if close else ""))
         if fact.is_number:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
                 raise ProfileError(f"fact {name}: expected a number ≥ 0 in {fact.unit}, got {value!r}")
             out[name] = float(value)
             continue

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi import Query as Param
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
 from starlette.responses import Response
 
 from geoservice.analysis.estimate import Estimate, Profile, ProfileError, estimate_incentives
@@ -25,6 +25,7 @@ from geoservice.facts import Fact, load_facts
 
 router = APIRouter(tags=["Incentives"])
 MAX_FACTS = 64
+MAX_SECTORS = 16
 MAX_FORM_BYTES = 16_384
 
 STATUS_NAMES = {
@@ -42,7 +43,7 @@ RECIPIENT_NAMES = {"applicant": "申请人 applicant", "park": "园区 park",
 class EstimateBody(BaseModel):
     """A project profile: the site (a point or an adcode), sectors, stage and facts."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     point: list[float] | None = Field(  # a list, not a tuple: OpenAPI 3.0 has no prefixItems
         None, min_length=2, max_length=2, description="Site as [lon, lat] in WGS84 (CRS84)",
@@ -54,7 +55,7 @@ class EstimateBody(BaseModel):
         examples=["创新药"])
     stage: str | None = Field(None, description="A word matched against the clauses' stages, e.g. clinical",
                               examples=["clinical"])
-    facts: dict[str, float | str | list[str]] = Field(
+    facts: dict[str, StrictFloat | StrictInt | StrictStr | list[StrictStr]] = Field(
         default_factory=dict, description="Facts by name (GET /incentives/estimate lists them with units)",
         examples=[{"product_class": "new-drug-class-1", "clinical_rd_cost": 10000}])
 
@@ -62,6 +63,8 @@ class EstimateBody(BaseModel):
         """Check the body's limits and turn it into a profile."""
         if len(self.facts) > MAX_FACTS:
             raise InvalidParameter(f"facts: at most {MAX_FACTS}")
+        if isinstance(self.sector, list) and len(self.sector) > MAX_SECTORS:
+            raise InvalidParameter(f"sector: at most {MAX_SECTORS} labels")
         if self.point is not None:
             lon, lat = self.point
             if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):

@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from geoservice.catalog import Catalog
 from geoservice.facts import Fact, convertible, is_money, load_facts, per_unit
-from geoservice.plans import Incentive, Money, clean_text
+from geoservice.plans import Incentive, Money
 from geoservice.problems import Problem
+from geoservice.sources import fold
 
 NUMBER = r"(\d+(?:\.\d+)?)\s*([万亿]?)"
 SCALE = {"": 1.0, "万": 1e4, "亿": 1e8}
@@ -45,11 +45,6 @@ def _problems(inc: Incentive, facts: Mapping[str, Fact], ids: set[str]) -> Itera
     yield from _rule_problems(inc, facts, ids)
 
 
-def _fold(text: str) -> str:
-    """NFKC (full-width digits and punctuation) after the seed clean-up, without spaces."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_text(text)))
-
-
 def _scale(unit: str | None) -> float:
     """Return how many units of one a value in `unit` is: 万元 → 10⁴, 亿元 → 10⁸, % → 1."""
     return SCALE.get((unit or "")[:1], 1.0)
@@ -62,7 +57,7 @@ def _key(value: float) -> float:
 
 def quote_numbers(quote: str) -> set[float]:
     """Every magnitude the quote writes: 3000 万元 → 3e7, 1 亿元 → 1e8, 40% → 40."""
-    text = _fold(quote)
+    text = fold(quote)
     found = {_key(float(n) * SCALE[suffix]) for n, suffix in re.findall(NUMBER, text)}
     return found | ({100.0} if any(w in text for w in WHOLE_SHARE) else set())
 
@@ -71,7 +66,7 @@ def _after(word: str, quote: str) -> set[float]:
     """The magnitudes the quote gives right after a word (最高 3000 万元; 最高分别为 1000、2000 万元)."""
     found: set[float] = set()
     for match in re.finditer(word + r"[^\d，。；,;]{0,8}((?:\d[\d.]*\s*[万亿]?元?\s*、\s*)*\d[\d.]*\s*[万亿]?)",
-                             _fold(quote)):
+                             fold(quote)):
         found |= {_key(float(n) * SCALE[s]) for n, s in re.findall(NUMBER, match.group(1))}
     return found
 

@@ -192,6 +192,7 @@ def test_form_page_posts_the_profile_and_shows_names(api) -> None:
     html = result.text
     assert "3,000.00 万元" in html and "一类新药临床研发费用扶持" in html and "牟平区" in html
     assert "需要 needs 临床试验阶段" in html  # a fact by its name, not its code
+    assert f'href="/plans/yantai-biomed-1p3x/source#cite-{Y}drug-rd-cost-class1"' in html
     for python_value in (">None<", ">nan<", "['", "clinical_phase<"):
         assert python_value not in html
     bad = api.post("/incentives/estimate/form", content=b"lon=abc&lat=1",

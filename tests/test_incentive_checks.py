@@ -16,7 +16,7 @@ Y = "yantai-biomed-1p3x.inc."
 
 
 def problems(data_dir: Path) -> list[str]:
-    found, _ = validate(data_dir, None)
+    found, _ = validate(data_dir)
     return [str(p) for p in found]
 
 
@@ -75,6 +75,6 @@ def test_full_width_digits_and_yi_wan_are_normalised(data_copy: Path) -> None:
 
 def test_the_cli_reports_incentive_problems(data_copy: Path) -> None:
     _edit(data_copy, YANTAI, "    award: false\n", "")
-    result = run_validate(data_copy, "--no-shared")
+    result = run_validate(data_copy)
     assert result.returncode == 1
     assert f"feature {Y}industry-fund: field award:" in result.stdout

@@ -21,6 +21,7 @@ from geoservice.plans import Condition, Incentive, Rule
 from geoservice.vocab import normalise
 
 UNIT = "万元"  # every estimated amount and the total are in 万元
+LEVELS = {"province": 0, "city": 1, "district": 2}
 FactValue = float | str | tuple[str, ...]
 
 
@@ -102,7 +103,8 @@ def estimate_incentives(catalog: Catalog, facts: Mapping[str, Fact], profile: Pr
     frame = frame[frame["stages"].map(lambda stages: _stage_matches(stages, profile.stage))]
     by_id = {inc.id: inc for plan in catalog.plans.values() for inc in plan.incentives}
     results = [
-        _evaluate(by_id[row.id], row, facts, given) for row in frame.itertuples()
+        _evaluate(by_id[cid], plan, source, match == "all_sectors", facts, given)
+        for cid, plan, source, match in zip(frame["id"], frame["plan"], frame["source"], frame["sector_match"])
     ]
     rules = {r.id: by_id[r.id].rule or Rule() for r in results}
     _apply_shared_caps(results, rules)
@@ -118,19 +120,19 @@ def site_places(catalog: Catalog, point: tuple[float, float] | None, adcode: str
     frame = catalog[BOUNDARIES_ID].frame
     if (point is None) == (adcode is None):
         raise ProfileError("give the site as either a point or an adcode")
+    columns = {c: frame[c].to_numpy() for c in ("adcode", "level", "name_zh", "name_en", "parent_adcode")}
     if point is not None:
-        hits = frame.iloc[frame.sindex.query(Point(point), predicate="intersects")]
+        positions = list(frame.sindex.query(Point(point), predicate="intersects"))
     else:
-        rows = frame.set_index("adcode", drop=False)
-        if adcode not in rows.index:
+        index = {code: i for i, code in enumerate(columns["adcode"])}
+        if adcode not in index:
             raise ProfileError(f"adcode {adcode!r} is not one of the administrative units the service knows")
-        chain = [adcode]
-        while (parent := rows.at[chain[-1], "parent_adcode"]) and isinstance(parent, str):
-            chain.append(parent)
-        hits = rows.loc[chain]
-    levels = {"province": 0, "city": 1, "district": 2}
-    hits = hits.sort_values("level", key=lambda s: s.map(levels))
-    return [Place(r.adcode, r.level, r.name_zh, r.name_en) for r in hits.itertuples()]
+        positions = [index[adcode]]
+        while (parent := columns["parent_adcode"][positions[-1]]) in index:
+            positions.append(index[parent])
+    places = [Place(*(str(columns[c][i]) for c in ("adcode", "level", "name_zh", "name_en")))
+              for i in positions]
+    return sorted(places, key=lambda p: LEVELS.get(p.level, len(LEVELS)))
 
 
 def resolve_sectors(catalog: Catalog, labels: tuple[str, ...]) -> frozenset[str]:
@@ -179,13 +181,14 @@ def _stage_matches(stages: list[str], stage: str | None) -> bool:
     return any(word in normalise(s) for s in stages)
 
 
-def _evaluate(inc: Incentive, row, facts: Mapping[str, Fact], given: dict[str, FactValue]) -> ClauseEstimate:
+def _evaluate(inc: Incentive, plan: str, source: dict, all_sectors: bool, facts: Mapping[str, Fact],
+              given: dict[str, FactValue]) -> ClauseEstimate:
     """Evaluate one clause against the facts."""
     rule = inc.rule or Rule()
     out = ClauseEstimate(
-        id=inc.id, plan=row.plan, title_zh=inc.title_zh, title_en=inc.title_en, status="no_amount",
-        at_most=rule.at_most, recipient=rule.recipient, all_sectors=row.sector_match == "all_sectors",
-        conditions_zh=inc.conditions_zh, conditions_en=inc.conditions_en, source=dict(row.source),
+        id=inc.id, plan=plan, title_zh=inc.title_zh, title_en=inc.title_en, status="no_amount",
+        at_most=rule.at_most, recipient=rule.recipient, all_sectors=all_sectors,
+        conditions_zh=inc.conditions_zh, conditions_en=inc.conditions_en, source=dict(source),
         cap=convert(inc.cap.value, inc.cap.unit, UNIT) if inc.cap and inc.cap.value is not None
         and is_money(inc.cap.unit) else None,
         per=inc.cap.per if inc.cap else inc.amount.per if inc.amount else None,

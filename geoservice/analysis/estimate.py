@@ -100,7 +100,7 @@ def estimate_incentives(catalog: Catalog, facts: Mapping[str, Fact], profile: Pr
     places = site_places(catalog, profile.point, profile.adcode)
     sectors = resolve_sectors(catalog, profile.sectors)
     frame = applicable_incentives(catalog, [p.adcode for p in places], sectors or None)
-    frame = frame[frame["stages"].map(lambda stages: _stage_matches(stages, profile.stage))]
+    frame = frame[frame["stages"].map(lambda stages: _stage_matches(stages, profile.stage)).astype(bool)]
     by_id = {inc.id: inc for plan in catalog.plans.values() for inc in plan.incentives}
     results = [
         _evaluate(by_id[cid], plan, source, match == "all_sectors", facts, given)

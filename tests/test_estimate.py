@@ -79,6 +79,15 @@ def test_clauses_that_exclude_each_other_count_the_higher_and_prorate_the_floor(
     assert est.total == 200
 
 
+def test_awards_paid_to_a_park_are_shown_not_counted(catalog, vocab) -> None:
+    est = run(catalog, vocab, adcode="370612", facts={"project_investment": 20000, "equipment_investment": 6000})
+    park = clause(est, Y + "park-project-100m")
+    assert (park.status, park.amount, park.recipient, park.counted) == ("estimated", 20, "park", False)
+    assert "park" in park.not_counted
+    assert clause(est, Y + "equipment-investment").amount == 300  # 5 % × 6000: the project's own
+    assert est.total == 300
+
+
 def test_tiers_and_a_shared_cap(catalog, vocab) -> None:
     est = run(catalog, vocab, adcode="370600", facts={
         "annual_sales": 350000, "product_annual_sales": 20000, "milestones": ["mah-local-production"]})

@@ -307,11 +307,10 @@ def _count(results: list[ClauseEstimate], rules: Mapping[str, Rule]) -> None:
     another counted clause, and of clauses that exclude each other only the highest (从优、就高)."""
     by_id = {r.id: r for r in results}
     for r in results:
-        if r.status == "estimated" and r.recipient != "applicant":
-            r.not_counted = f"paid to the {r.recipient}, not to the project"
-    for r in results:
         if r.status == "not_an_award":
             r.not_counted = "not an award (e.g. a fund's total size)"
+        elif r.status == "estimated" and r.recipient != "applicant":
+            r.not_counted = f"paid to the {r.recipient}, not to the project"
     memo: dict[str, bool] = {}
 
     def counted(cid: str) -> bool:

@@ -13,7 +13,15 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi import Query as Param
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 from starlette.responses import Response
 
 from geoservice.analysis.estimate import Estimate, Profile, ProfileError, estimate_incentives

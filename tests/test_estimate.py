@@ -204,6 +204,8 @@ def test_form_page_posts_the_profile_and_shows_names(api) -> None:
     assert f'href="/plans/yantai-biomed-1p3x/source#cite-{Y}drug-rd-cost-class1"' in html
     for python_value in (">None<", ">nan<", "['", "clinical_phase<"):
         assert python_value not in html
-    bad = api.post("/incentives/estimate/form", content=b"lon=abc&lat=1",
-                   headers={"content-type": "application/x-www-form-urlencoded"})
-    assert bad.status_code == 400
+    for form, words in ((b"lon=abc&lat=1", "not two numbers"), (b"stage=clinical", "either a point or an adcode")):
+        bad = api.post("/incentives/estimate/form", content=form,
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+        assert bad.status_code == 400 and "无法估算 Cannot estimate" in bad.text and words in bad.text
+        assert "<form" in bad.text  # the form again, filled in, to correct

@@ -144,13 +144,19 @@ async def form_post(request: Request, service: ServiceDep) -> Response:
     raw = await request.body()
     if len(raw) > MAX_FORM_BYTES:
         raise InvalidParameter(f"form: larger than {MAX_FORM_BYTES} bytes")
-    form = {k: v for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+    form = parse_qs(raw.decode("utf-8", "replace"))
     facts = facts_of(service.settings.data_dir)
     try:
-        body = EstimateBody.model_validate(_body_from_form(form, facts))
-    except ValidationError as exc:
-        raise InvalidParameter("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
-    return _page(request, service.catalog, facts, form, run(service, body))
+        try:
+            body = EstimateBody.model_validate(_body_from_form(form, facts))
+        except ValidationError as exc:
+            raise InvalidParameter("; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        return _page(request, service.catalog, facts, form, run(service, body))
+    except InvalidParameter as exc:  # a person filled the form: answer on the page, still a 400
+        page = _page(request, service.catalog, facts, form, None, error=str(exc))
+        page.status_code = 400
+        return page
 
 
 def _body_from_form(form: dict[str, list[str]], facts: Mapping[str, Fact]) -> dict:
@@ -181,7 +187,7 @@ def _body_from_form(form: dict[str, list[str]], facts: Mapping[str, Fact]) -> di
 
 
 def _page(request: Request, catalog: Catalog, facts: Mapping[str, Fact], form: dict,
-          estimate: Estimate | None) -> Response:
+          estimate: Estimate | None, error: str | None = None) -> Response:
     """Render the form, and the result table when there is one."""
     units = catalog[BOUNDARIES_ID].frame.sort_values("adcode")
     return render.html_response(
@@ -189,5 +195,5 @@ def _page(request: Request, catalog: Catalog, facts: Mapping[str, Fact], form: d
         fact_names={f.name: f"{f.name_zh} {f.name_en}" for f in facts.values()},
         units=list(units[["adcode", "name_zh", "name_en", "level"]].itertuples(index=False)),
         sectors=list(catalog.sectors.terms.values()), plans=catalog.plans, statuses=STATUS_NAMES,
-        recipients=RECIPIENT_NAMES,
+        recipients=RECIPIENT_NAMES, error=error,
     )

@@ -58,8 +58,10 @@ def load_facts(vocab_dir: Path) -> Mapping[str, Fact]:
 
 
 def convertible(unit: str, to: str) -> bool:
-    """Tell whether a value in `unit` can be expressed in `to` (same unit, or money per the same thing)."""
-    return unit == to or _split(unit)[1] == _split(to)[1] and {_split(unit)[0], _split(to)[0]} <= MONEY.keys()
+    """Tell whether a value in `unit` can be expressed in `to` (the same unit, or money per the
+    same thing: 亿元 → 万元, 万元/亩 → 元/亩)."""
+    (head, per), (to_head, to_per) = _split(unit), _split(to)
+    return unit == to or per == to_per and {head, to_head} <= MONEY.keys()
 
 
 def convert(value: float, unit: str, to: str) -> float:

@@ -102,7 +102,8 @@ def _numbers_not_quoted(inc: Incentive, facts: Mapping[str, Fact]) -> Iterator[t
     quoted = quote_numbers(inc.source.quote)
     for field, value, unit in structured_numbers(inc, facts):
         if _key(value * _scale(unit)) not in quoted:
-            yield field, f"{value:g} {unit or ''} is not in the quote ({inc.source.section})".replace("  ", " ")
+            shown = f"{value:g} {unit}" if unit else f"{value:g}"
+            yield field, f"{shown} is not in the quote ({inc.source.section})"
 
 
 def _ceiling_as_amount(inc: Incentive) -> Iterator[tuple[str, str]]:
@@ -181,8 +182,9 @@ def _units(inc: Incentive, rule, facts: Mapping[str, Fact]) -> Iterator[tuple[st
         if amount is None or amount.value is not None:
             yield "amount", "a tiered clause gives its unit in `amount` and its values in the steps"
         tier_fact = facts.get(rule.tiers.fact)
-        if tier_fact and tier_fact.unit and rule.tiers.unit and not convertible(rule.tiers.unit, tier_fact.unit):
-            yield "rule.tiers.unit", f"{rule.tiers.unit!r} does not convert to {tier_fact.unit!r}"
+        tier_unit = rule.tiers.unit
+        if tier_fact and tier_fact.unit and tier_unit and not convertible(tier_unit, tier_fact.unit):
+            yield "rule.tiers.unit", f"{tier_unit!r} does not convert to {tier_fact.unit!r}"
     base = facts.get(rule.base) if rule.base else None
     if base is None or not base.is_number:
         if rule.base is None and unit and per_unit(unit):
@@ -191,6 +193,7 @@ def _units(inc: Incentive, rule, facts: Mapping[str, Fact]) -> Iterator[tuple[st
     if unit == "%" and not is_money(base.unit):
         yield "rule.base", f"a rate (%) needs a base in money, {base.name!r} is in {base.unit}"
     elif unit and per_unit(unit) and per_unit(unit) != base.unit:
-        yield "rule.base", f"an amount in {unit} needs a base in {per_unit(unit)}, {base.name!r} is in {base.unit}"
+        yield "rule.base", (f"an amount in {unit} needs a base in {per_unit(unit)}, "
+                            f"{base.name!r} is in {base.unit}")
     elif unit and is_money(unit):
         yield "rule.base", f"a fixed sum ({unit}) takes no base"

@@ -104,7 +104,8 @@ def estimate_incentives(catalog: Catalog, facts: Mapping[str, Fact], profile: Pr
     by_id = {inc.id: inc for plan in catalog.plans.values() for inc in plan.incentives}
     results = [
         _evaluate(by_id[cid], plan, source, match == "all_sectors", facts, given)
-        for cid, plan, source, match in zip(frame["id"], frame["plan"], frame["source"], frame["sector_match"])
+        for cid, plan, source, match in zip(
+            frame["id"], frame["plan"], frame["source"], frame["sector_match"])
     ]
     rules = {r.id: by_id[r.id].rule or Rule() for r in results}
     _apply_shared_caps(results, rules)
@@ -156,7 +157,8 @@ def check_facts(facts: Mapping[str, Fact], given: Mapping[str, FactValue]) -> di
         fact = facts.get(name)
         if fact is None:
             close = difflib.get_close_matches(name, list(facts), n=3)
-            raise ProfileError(f"unknown fact {name!r}" + (f"; closest: {', '.join(close)}" if close else ""))
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise ProfileError(f"unknown fact {name!r}{hint}")
         if fact.is_number:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
                 raise ProfileError(f"fact {name}: expected a number ≥ 0 in {fact.unit}, got {value!r}")
@@ -202,7 +204,8 @@ def _evaluate(inc: Incentive, plan: str, source: dict, all_sectors: bool, facts:
             out.needs.append(condition.fact)
         elif verdict:
             out.unmet.append(verdict)
-    numbers = [f for f in (rule.base, rule.prorate and rule.prorate.fact, rule.tiers and rule.tiers.fact) if f]
+    numbers = [f for f in (rule.base, rule.prorate and rule.prorate.fact,
+                           rule.tiers and rule.tiers.fact) if f]
     out.needs += [f for f in numbers if f not in given and f not in out.needs]
     if out.unmet:
         out.status, out.needs = "not_met", []
@@ -233,7 +236,8 @@ def _test(condition: Condition, fact: Fact, value: FactValue | None) -> str | No
         if set(value) & set(condition.any_of):
             return ""
         needed = " or ".join(_choice_name(fact, c) for c in condition.any_of)
-        return f"{_fact_name(fact)}: {', '.join(_choice_name(fact, c) for c in value)}; the clause needs {needed}"
+        given = ", ".join(_choice_name(fact, c) for c in value)
+        return f"{_fact_name(fact)}: {given}; the clause needs {needed}"
     threshold = convert(condition.min, condition.unit or fact.unit, fact.unit)
     if value >= threshold:
         return ""
@@ -251,7 +255,8 @@ def _choice_name(fact: Fact, code: str) -> str:
     return f"{choice.name_zh} ({choice.name_en})" if choice else code
 
 
-def _stated_amount(inc: Incentive, rule: Rule, facts, given, out: ClauseEstimate) -> tuple[float | None, str | None]:
+def _stated_amount(inc: Incentive, rule: Rule, facts: Mapping[str, Fact], given: dict[str, FactValue],
+                   out: ClauseEstimate) -> tuple[float | None, str | None]:
     """Return the clause's amount (a sum, a rate or a sum per unit), from its tier table if it has one."""
     unit = inc.amount.unit if inc.amount else None
     if rule.tiers is None:
@@ -324,7 +329,8 @@ def _count(results: list[ClauseEstimate], rules: Mapping[str, Rule]) -> None:
     for r in results:
         if r.status == "estimated" and r.not_counted is None and not counted(r.id):
             host = next(by_id[b] for b in rules[r.id].included_in if counted(b))
-            r.not_counted, r.not_counted_clause = f"included in {host.title_zh} ({host.title_en})", host.id
+            r.not_counted = f"included in {host.title_zh} ({host.title_en})"
+            r.not_counted_clause = host.id
     exclusive = {(a, b) for a, rule in rules.items() for b in rule.excludes}
     exclusive |= {(b, a) for a, b in exclusive}
     kept: list[ClauseEstimate] = []

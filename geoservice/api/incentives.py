@@ -180,7 +180,8 @@ def _body_from_form(form: dict[str, list[str]], facts: Mapping[str, Fact]) -> di
             try:
                 body["facts"][name] = float(values[0])
             except ValueError:
-                raise InvalidParameter(f"{fact.name_zh} ({fact.name_en}): {values[0]!r} is not a number") from None
+                raise InvalidParameter(
+                    f"{fact.name_zh} ({fact.name_en}): {values[0]!r} is not a number") from None
         else:
             body["facts"][name] = values if fact.many else values[0]
     return body

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from geoservice import crs as crs_module
 from geoservice.api import render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
+from geoservice.api.params import CollectionDep, ServiceDep, parse_crs, parse_sector
 from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
 from geoservice.geojson import plain
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
@@ -63,6 +63,8 @@ def sectors(request: Request, service: ServiceDep) -> Response:
     return render.json_response({
         "schemes": dict(catalog.sectors.schemes), "sectors": terms(catalog.sectors),
         "kinds": terms(catalog.kinds),
+        "industry_codes": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                            "sectors": list(c.sectors)} for c in catalog.sectors.industry],
         "links": [render.link(render.url_for(request, "search"), "search", render.GEOJSON,
                               "Features by sector: /search?sector=…")],
     })
@@ -73,7 +75,9 @@ def sector(request: Request, label: str, service: ServiceDep) -> Response:
     """Return the sector codes a label refers to (children included) and links to their features."""
     codes = service.catalog.sectors.lookup(label)
     if not codes:
-        raise NotFound(f"no sector code, name or synonym {label!r}; see /sectors")
+        closest = service.catalog.sectors.closest(label)
+        hint = f"; closest known labels: {', '.join(closest)}" if closest else ""
+        raise NotFound(f"no sector code, name or synonym {label!r}{hint}; see /sectors")
     terms = [service.catalog.sectors.terms[c] for c in codes]
     return render.json_response({
         "label": label,
@@ -111,11 +115,7 @@ def search(
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
-    sectors = None
-    if sector is not None:
-        sectors = catalog.sectors.resolve(sector)
-        if not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
+    sectors = parse_sector(catalog.sectors, sector)
     equals: list[tuple[str, str]] = []
     if kind is not None:
         kinds = catalog.kinds.lookup(kind)
@@ -141,9 +141,7 @@ def _nearby(service, collection_id: str, point: str, crs: str | None, k: int | N
     origin = parse_point(point, info)
     restrict = None
     if kind is not None or sector is not None:
-        sectors = service.catalog.sectors.resolve(sector) if sector else None
-        if sector is not None and not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym")
+        sectors = parse_sector(service.catalog.sectors, sector)
         kinds = service.catalog.kinds.lookup(kind) if kind else ()
         if kind is not None and not kinds:
             raise InvalidParameter(f"kind: {kind!r} is no element kind")

@@ -9,7 +9,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.analysis.reach import reaching_sites
-from geoservice.analysis.sites import Sector, SiteIndex, parse_sector
+from geoservice.analysis.sites import SITED_KINDS, SUMMARY, Sector, SiteIndex, parse_sector
 
 # Nearby elements, per group: the kinds each group lists (enterprises: of the asked sector).
 NEARBY_GROUPS = {
@@ -92,6 +92,29 @@ def site_report(index: SiteIndex, site: BaseGeometry, sector_label: str | None =
         caveats=_caveats(index, site, covering, nearby, incentives, isotopes),
         message=None if covered else OUTSIDE,
     )
+
+
+def place_lookup(index: SiteIndex, point: BaseGeometry, k: int = 5) -> dict:
+    """Answer what is at a point for every sector: the units, each plan's areas containing it, the k
+    nearest sited elements, and the ids of the clauses that apply there."""
+    units = index.units_at(point)
+    covered = any(u is not None for u in units.values())
+    plans: dict[str, list[dict]] = {c.id: [] for c in index.catalog.plan_collections()}
+    for i in index.areas_at(point):
+        record = index.area_records[i]
+        plans[record["plan"]].append({key: record[key] for key in SUMMARY})
+    nearest = index.nearest(index.distances_from(point), SITED_KINDS, k)
+    applying = index.incentives(index.adcodes_at(units), None)
+    by_plan: dict[str, int] = {}
+    for clause in applying:
+        by_plan[clause["plan"]] = by_plan.get(clause["plan"], 0) + 1
+    body = {"point": [point.x, point.y], "covered": covered, **{lvl: units[lvl] for lvl in
+            ("province", "city", "district")}, "plans": plans, "nearest": nearest,
+            "incentives": {"count": len(applying), "by_plan": by_plan, "ids": [c["id"] for c in applying]}}
+    if not covered:
+        body["message"] = ("The point lies outside the regions the plans cover (Shandong and Sichuan); "
+                           "the nearest plan elements are still listed.")
+    return body
 
 
 def _nuclear(index: SiteIndex, sector: Sector) -> bool:

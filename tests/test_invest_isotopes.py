@@ -94,3 +94,13 @@ def test_reach_polygon_hospitals_and_stated_assumptions(client):
                                    "from=no-such-feature"])
 def test_bad_reach_parameters_are_400(client, query):
     assert client.get(f"/isotopes/Lu-177/reach?{query}").status_code == 400
+
+
+def test_validate_reports_a_production_site_that_is_no_feature(data_copy):
+    from geoservice.validate import validate
+
+    path = data_copy / "vocab" / "isotopes.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "sichuan-nuclear-medicine.minjiang-test-reactor", "sichuan-nuclear-medicine.no-such-reactor"), encoding="utf-8")
+    problems, _ = validate(data_copy, None)
+    assert any("no-such-reactor" in p.message and p.file == "data/vocab/isotopes.yaml" for p in problems)

@@ -17,8 +17,7 @@ import shapely
 
 from geoservice.analysis.isotopes import reach_budget
 from geoservice.analysis.reach import production_sites
-from geoservice.analysis.report import _nuclear
-from geoservice.analysis.sites import GEOD, SiteIndex, parse_sector
+from geoservice.analysis.sites import GEOD, SiteIndex, resolve_sector
 from geoservice.store.memory import geodesic_distances
 from geoservice.yamlfile import read_yaml
 
@@ -149,7 +148,7 @@ def rank(cands: Candidates, sector_label: str, region: str | None = None,
     """Rank the candidates of a sector (UnknownTerm for an unknown label, BadWeights for a bad
     override); each result lists its components. Region: an adcode the candidates must lie in."""
     ix, rules = cands.index, cands.rules
-    sector = parse_sector(ix.catalog, sector_label)
+    sector = resolve_sector(ix.catalog, sector_label)
     w = rules.with_weights(weights)
     fits = np.array([sector.fit(s) for s in cands.sector_sets])
     keep = fits != "none"
@@ -161,7 +160,7 @@ def rank(cands: Candidates, sector_label: str, region: str | None = None,
     cluster = (cands.near[:, same]).sum(axis=1)
     incentives = np.array([len(ix.incentives(cands.adcodes[i], sector)) if keep[i] else 0
                            for i in range(len(cands.records))])
-    nuclear = _nuclear(ix, sector)
+    nuclear = sector.nuclear
     isotopes = ix.isotopes.for_sectors(sector.matching) if nuclear else []
     reached = (np.column_stack([cands.isotope_reach[i.nuclide] for i in isotopes]).sum(axis=1)
                if isotopes else None)
@@ -205,7 +204,7 @@ def compare(cands: Candidates, adcodes: list[str], sector_label: str | None = No
     """Return, per region (adcode), the plans that apply, the zones for the sector, plan targets,
     and the clauses that apply there with their headline amounts. Unknown adcodes raise KeyError."""
     ix = cands.index
-    sector = parse_sector(ix.catalog, sector_label)
+    sector = resolve_sector(ix.catalog, sector_label)
     names = {u["adcode"]: u for u in ix.unit_records}
     out = []
     for code in adcodes:

@@ -9,7 +9,7 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.analysis.reach import reaching_sites
-from geoservice.analysis.sites import SITED_KINDS, SUMMARY, Sector, SiteIndex, parse_sector
+from geoservice.analysis.sites import SITED_KINDS, SUMMARY, Sector, SiteIndex, resolve_sector
 
 # Nearby elements, per group: the kinds each group lists (enterprises: of the asked sector).
 NEARBY_GROUPS = {
@@ -20,7 +20,6 @@ NEARBY_GROUPS = {
     "enterprises": ("enterprise",),
 }
 NEARBY_K = 3
-NUCLEAR_SCHEMES = ("nuc", "iso")
 ZONE_KINDS = ("zone", "belt", "carrier", "park", "base")
 OUTSIDE = {
     "en": "The site lies outside the regions the plans cover (Shandong and Sichuan): no plan "
@@ -64,7 +63,7 @@ def site_report(index: SiteIndex, site: BaseGeometry, sector_label: str | None =
                 k: int = NEARBY_K) -> SiteReport:
     """Report on a site (a CRS84 point or polygon) for a sector label (code, name, synonym, GB/T 4754
     code or class; None: every sector). Raises UnknownTerm for an unknown label."""
-    sector = parse_sector(index.catalog, sector_label)
+    sector = resolve_sector(index.catalog, sector_label)
     units = index.units_at(site)
     covered = any(u is not None for u in units.values())
     covering = []
@@ -83,7 +82,7 @@ def site_report(index: SiteIndex, site: BaseGeometry, sector_label: str | None =
     }
     incentives = index.incentives(index.adcodes_at(units), sector)
     isotopes = None
-    if sector is not None and _nuclear(index, sector):
+    if sector is not None and sector.nuclear:
         isotopes = reaching_sites(index, site, index.isotopes.for_sectors(sector.matching))
     return SiteReport(
         site=_site_record(site), sector=_sector_record(index, sector), covered=covered,
@@ -115,12 +114,6 @@ def place_lookup(index: SiteIndex, point: BaseGeometry, k: int = 5) -> dict:
         body["message"] = ("The point lies outside the regions the plans cover (Shandong and Sichuan); "
                            "the nearest plan elements are still listed.")
     return body
-
-
-def _nuclear(index: SiteIndex, sector: Sector) -> bool:
-    """Tell whether a sector is in the nuclear-medicine chain."""
-    terms = index.catalog.sectors.terms
-    return any(terms[c].scheme in NUCLEAR_SCHEMES for c in sector.matching if c in terms)
 
 
 def _site_record(site: BaseGeometry) -> dict:

@@ -41,6 +41,7 @@ class Sector:
     codes: frozenset[str]      # what the label names (a GB/T class: the plan codes it maps to)
     narrower: frozenset[str]   # children of those codes
     broader: frozenset[str]    # parents of those codes
+    nuclear: bool              # in the nuclear-medicine chain (isotopes matter)
 
     @property
     def matching(self) -> frozenset[str]:
@@ -59,13 +60,18 @@ class Sector:
         return "none"
 
 
-def parse_sector(catalog: Catalog, label: str | None) -> Sector | None:
+NUCLEAR_SCHEMES = ("nuc", "iso")
+
+
+def resolve_sector(catalog: Catalog, label: str | None) -> Sector | None:
     """Resolve a label (code, name, synonym, GB/T 4754 code or class); UnknownTerm if unknown."""
     if label is None:
         return None
+    terms = catalog.sectors.terms
     resolved = catalog.sectors.require(label)
     codes = frozenset(catalog.sectors.lookup(label))
-    return Sector(label, codes, resolved - codes, catalog.sectors.with_ancestors(codes) - codes)
+    nuclear = any(terms[c].scheme in NUCLEAR_SCHEMES for c in resolved if c in terms)
+    return Sector(label, codes, resolved - codes, catalog.sectors.with_ancestors(codes) - codes, nuclear)
 
 
 def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[dict]:
@@ -159,9 +165,10 @@ class SiteIndex:
     def incentives(self, adcodes: tuple[str, ...], sector: Sector | None) -> list[dict]:
         """Return the clauses that apply in these units for this sector (memoised per combination:
         there are few jurisdictions and few sectors)."""
-        key = (adcodes, sector.codes if sector else None, sector.matching if sector else None)
+        matching = sector.matching if sector else None  # a clause for a narrower sector is listed too
+        key = (adcodes, matching)
         if key not in self._incentives:
-            frame = applicable_incentives(self.catalog, adcodes, sector.codes if sector else None)
+            frame = applicable_incentives(self.catalog, adcodes, matching)
             names = {u["adcode"]: u for u in self.unit_records}
             out = []
             for r in _records(frame, ("id", "plan", "title_zh", "title_en", "amount", "cap", "stages",

@@ -19,7 +19,7 @@ from shapely.geometry import mapping
 from geoservice.analysis.isotopes import reach_budget
 from geoservice.analysis.ranking import candidates, rank
 from geoservice.analysis.reach import production_sites
-from geoservice.analysis.sites import site_index
+from geoservice.analysis.sites import resolve_sector, site_index
 from geoservice.catalog import Catalog
 from geoservice.maps.basemaps import Basemap
 from geoservice.maps.builder import script_json
@@ -37,7 +37,7 @@ def _sector_options(catalog: Catalog) -> list[dict]:
            for t in catalog.sectors.terms.values()]
     out += [{"key": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "gbt": c.code}
             for c in catalog.sectors.industry]
-    return out
+    return [{**o, "nuclear": resolve_sector(catalog, o["key"]).nuclear} for o in out]
 
 
 def page_data(catalog: Catalog, data_dir: Path, basemap: Basemap, api_base: str, key: str = "") -> dict:

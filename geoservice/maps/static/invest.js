@@ -100,7 +100,9 @@ var Invest = (function () {
     };
   }
 
-  function nuclear() { return state.key && /^(nuc|iso)\./.test(state.key); }
+  function nuclear() {
+    return cfg.sectors.some(function (o) { return o.key === state.key && o.nuclear; });
+  }
 
   function renderRings() {
     if (state.rings) state.rings.clearLayers();

@@ -126,6 +126,11 @@ class SiteIndex:
         found = {self.unit_level[i]: self.unit_records[i] for i in hits}
         return {level: found.get(level) for level in LEVELS}
 
+    def outline(self, adcode: str, tolerance_deg: float = 0.001) -> BaseGeometry | None:
+        """Return a unit's polygon simplified for display (None for an unknown adcode)."""
+        rows = [i for i, r in enumerate(self.unit_records) if r["adcode"] == adcode]
+        return shapely.simplify(self.unit_geoms[rows[0]], tolerance_deg) if rows else None
+
     def areas_at(self, site: BaseGeometry) -> np.ndarray:
         """Return the positions of the plan areas that contain (a point) or overlap (a polygon) the site."""
         hits = self.area_tree.query(site)

@@ -97,9 +97,13 @@ def report(
     isotope production sites reach it, and what the answer rests on."""
     site = parse_site(point, polygon, crs)
     parse_sector(service.catalog.sectors, sector)  # a 400 naming the parameter and the closest labels
-    body = site_report(index_of(service), site, sector)
+    index = index_of(service)
+    body = site_report(index, site, sector)
     if f == "html":
-        return render.html_response("invest_report.html", request, report=body, labels=labels(service))
+        unit = body.district or body.city
+        outline = index.outline(unit["adcode"]) if unit else None
+        return render.html_response("invest_report.html", request, report=body, labels=labels(service),
+                                    outline=mapping(outline) if outline is not None else None)
     return render.json_response(body)
 
 

@@ -56,3 +56,12 @@ def test_unknown_sector_is_400_with_closest_labels(client, path):
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "InvalidParameterValue" and "closest known labels" in body["description"]
+
+
+def test_sectors_lists_the_industry_codes_and_resolves_them(client):
+    listed = {c["code"]: c for c in client.get("/sectors").json()["industry_codes"]}
+    assert listed["C2761"]["name_zh"] == "生物药品制造" and "sd.biologics" in listed["C2761"]["sectors"]
+    body = client.get("/sectors/C2762").json()
+    assert {"sd.biologics", "bio.cell-gene-therapy"} <= set(body["codes"])
+    missing = client.get("/sectors/细胞治了")
+    assert missing.status_code == 404 and "细胞治疗" in missing.json()["description"]

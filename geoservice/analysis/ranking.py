@@ -8,6 +8,7 @@ which isotopes reach it) is computed once per catalog; a ranking is then array a
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -134,6 +135,7 @@ def candidates(index: SiteIndex, data_dir: Path) -> Candidates:
     if found is None or found.index is not index:
         found = Candidates(index, RankingRules.load(data_dir / "vocab" / "ranking.yaml"))
         _CANDIDATES[id(index)] = found
+        weakref.finalize(index, _CANDIDATES.pop, id(index), None)
     return found
 
 

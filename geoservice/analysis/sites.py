@@ -88,7 +88,7 @@ class SiteIndex:
         self.isotopes = isotopes
         units = catalog[BOUNDARIES_ID].frame
         self.unit_geoms = np.asarray(units.geometry.array, dtype=object)
-        shapely.prepare(self.unit_geoms)
+        shapely.prepare(self.unit_geoms)  # in place, on the catalog's own (immutable) geometries
         self.unit_tree = shapely.STRtree(self.unit_geoms)
         self.unit_level = units["level"].to_numpy()
         self.unit_records = _records(units, ("adcode", "name_zh", "name_en"))
@@ -98,13 +98,11 @@ class SiteIndex:
         self.status = {pid: p.plan.status for pid, p in catalog.plans.items()}
         types = every.geometry.geom_type
         areas = every[types.isin(AREA_TYPES).to_numpy()]
-        self.areas = areas.reset_index(drop=True)
         self.area_geoms = np.asarray(areas.geometry.array, dtype=object)
         shapely.prepare(self.area_geoms)
         self.area_tree = shapely.STRtree(self.area_geoms)
         self.area_records = _records(areas, AREA_SUMMARY)
-        sited = every[(types == "Point").to_numpy() & every["kind"].isin(SITED_KINDS).to_numpy()]
-        self.sited = sited.reset_index(drop=True)
+        sited = every[(types == "Point").to_numpy()]  # every point; queries pick the kinds they list
         self.sited_lon = shapely.get_x(sited.geometry.array).astype(float)
         self.sited_lat = shapely.get_y(sited.geometry.array).astype(float)
         self.sited_kind = sited["kind"].to_numpy()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 from geoservice.yamlfile import read_yaml
 
@@ -73,7 +73,7 @@ class Vocabulary:
 
     @classmethod
     def from_terms(cls, terms: list[Term], schemes: dict | None = None,
-                   industry: Iterable[IndustryClass] = ()) -> "Vocabulary":
+                   industry: Iterable[IndustryClass] = ()) -> Vocabulary:
         """Build the vocabulary and its label index; industry classes answer to their labels with
         the plan codes they map to."""
         industry = tuple(industry)

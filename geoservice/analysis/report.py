@@ -23,8 +23,8 @@ NEARBY_K = 3
 ZONE_KINDS = ("zone", "belt", "carrier", "park", "base")
 OUTSIDE = {
     "en": "The site lies outside the regions the plans cover (Shandong and Sichuan): no plan "
-          "element covers it and no clause applies. The nearest plan elements are still listed.",
-    "zh": "该地点不在规划覆盖范围（山东省、四川省）内：没有规划要素覆盖该地点，也没有适用的政策条款。仍列出最近的规划要素。",
+          "element covers it, none is near it and no clause applies.",
+    "zh": "该地点不在规划覆盖范围（山东省、四川省）内：没有覆盖或邻近该地点的规划要素，也没有适用的政策条款。",
 }
 CAVEATS = {
     "district_centroid": ("placed at the centre of its district by the plan data: distances to it are rough",
@@ -75,15 +75,15 @@ def site_report(index: SiteIndex, site: BaseGeometry, sector_label: str | None =
     if sector is not None:  # the asked sector's own zones first, then the broader ones
         covering.sort(key=lambda r: ("exact", "narrower", "broader", "none").index(r["sector_fit"]))
     distances = index.distances_from(site)
-    nearby = {
-        group: index.nearest(distances, kinds, k,
+    nearby = {  # outside the plans' regions nothing is near: empty lists and the message
+        group: index.nearest(distances, kinds, k if covered else 0,
                              sector.matching if (group == "enterprises" and sector) else None)
         for group, kinds in NEARBY_GROUPS.items()
     }
     incentives = index.incentives(index.adcodes_at(units), sector)
     isotopes = None
     if sector is not None and sector.nuclear:
-        isotopes = reaching_sites(index, site, index.isotopes.for_sectors(sector.matching))
+        isotopes = reaching_sites(index, site, index.isotopes.for_sectors(sector.matching)) if covered else []
     return SiteReport(
         site=_site_record(site), sector=_sector_record(index, sector), covered=covered,
         province=units["province"], city=units["city"], district=units["district"],

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from geoservice import crs as crs_module
 from geoservice.analysis import ranking, reach
-from geoservice.analysis.isotopes import MODES
+from geoservice.analysis.isotopes import MODES, reach_budget
 from geoservice.analysis.report import site_report
 from geoservice.analysis.sites import SiteIndex, site_index
 from geoservice.api import render
@@ -221,7 +221,7 @@ def isotope_reach(
             "capped_by_transport_limit": r.budget.capped, "hospitals": r.hospitals,
         },
     } for r in reaches]
-    budget = reach.reach_budget(iso, index.isotopes.transport, min_fraction, mode)
+    budget = reach_budget(iso, index.isotopes.transport, min_fraction, mode)
     body = {
         "type": "FeatureCollection", "features": features,
         "nuclide": iso.nuclide, "half_life": vars(iso.half_life), "mode": mode, "min_fraction": min_fraction,

@@ -33,6 +33,8 @@ ENDPOINTS = {
     "bbox query": "/collections/yantai-biomed-1p3x/items?bbox=121.2,37.3,121.6,37.6&limit=100",
     "CQL2 filter": "/collections/yantai-biomed-1p3x/items?limit=100&filter=" + urllib.parse.quote(BIOMED_FILTER),
     "place lookup": "/lookup?point=121.45,37.46",
+    "site report": "/report?point=121.62,37.35&sector=" + urllib.parse.quote("细胞与基因治疗"),
+    "site ranking": "/rank?sector=" + urllib.parse.quote("放射性药物"),
 }
 
 
@@ -142,6 +144,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per endpoint (Python generator)")
     parser.add_argument("--python", action="store_true", help="use the Python generator even if wrk is installed")
+    parser.add_argument("--only", nargs="*", default=None, help="endpoint names to load (default: all)")
     args = parser.parse_args()
     use_wrk = shutil.which("wrk") is not None and not args.python
     port = free_port()
@@ -154,6 +157,8 @@ def main() -> None:
                   f"{args.duration} s per endpoint, no gzip, no conditional requests")
             print(f"{'endpoint':<26} {'bytes':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
             for name, path in ENDPOINTS.items():
+                if args.only and name not in args.only:
+                    continue
                 size = check(base + path)
                 if use_wrk:
                     r = run_wrk(base + path, args.duration, args.connections)

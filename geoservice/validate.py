@@ -28,8 +28,34 @@ def validate(data_dir: Path) -> tuple[list[Problem], Catalog | None]:
         return exc.problems, None
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
     problems += check_sources(catalog, data_dir) + check_inventory(catalog, data_dir)
-    problems += check_incentives(catalog, data_dir)
+    problems += check_incentives(catalog, data_dir) + check_investor_vocab(catalog, data_dir)
     return problems, catalog
+
+
+def check_investor_vocab(catalog: Catalog, data_dir: Path) -> list[Problem]:
+    """Check that industry classes map to known sectors and that isotopes.yaml names known sector
+    codes and existing features, sited as it says."""
+    from geoservice.analysis.isotopes import load_isotopes
+
+    problems = [Problem("data/vocab/industry_codes.yaml", f"unknown sector code {code!r}", c.code, "sectors")
+                for c in catalog.sectors.industry for code in c.sectors if code not in catalog.sectors]
+    path = data_dir / "vocab" / "isotopes.yaml"
+    if not path.exists():
+        return problems
+    frames = [c.frame for c in catalog.plan_collections()]
+    sited = {fid: geom is not None and geom.geom_type == "Point"
+             for f in frames for fid, geom in zip(f["id"], f.geometry)}
+    for iso in load_isotopes(path).isotopes.values():
+        where = "data/vocab/isotopes.yaml"
+        if iso.code not in catalog.sectors:
+            problems.append(Problem(where, f"unknown sector code {iso.code!r}", iso.nuclide, "code"))
+        for site in iso.sites:
+            if site.feature not in sited:
+                problems.append(Problem(where, f"unknown feature id {site.feature!r}", iso.nuclide, "sites"))
+            elif sited[site.feature] != site.sited:
+                problems.append(Problem(where, f"{site.feature!r} is {'' if sited[site.feature] else 'not '}"
+                                        "sited as a point in its plan; fix `sited`", iso.nuclide, "sites"))
+    return problems
 
 
 def _file(plan_id: str) -> str:

@@ -162,7 +162,7 @@ def test_cli_writes_standalone_pages_with_relative_assets(tmp_path: Path, capsys
     pages = sorted(p.name for p in out.glob("*.html"))
     assert pages == sorted(["index.html", "overview.html", "shandong-biomed-st-2025.html",
                             "sichuan-nuclear-medicine.html", "yantai-biomed-1p3x.html",
-                            "yantai-health-2345.html", "yantai-isotopes.html"])
+                            "yantai-health-2345.html", "yantai-isotopes.html", "invest.html"])
     for name in assets.sources():
         assert (out / "assets" / name).read_bytes() == assets.asset_bytes(name)
     html = (out / "overview.html").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geoservice.api import common, domain, features, firms, incentives, maps, plans, render, tiles
+from geoservice.api import common, domain, features, firms, incentives, invest, maps, plans, render, tiles
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
@@ -25,7 +25,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives)
+ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:
@@ -35,7 +35,9 @@ def build_service(settings: Settings, catalog: Catalog | None = None) -> Service
         catalog = catalog.with_collections(load_extra_collections(settings.extra_collections))
     for collection in catalog.collections.values():  # before the first request, not during it
         collection.encoded_features, collection.properties, collection.extent, collection.geometry_types
-    return Service(settings, catalog, _store(settings, catalog))
+    service = Service(settings, catalog, _store(settings, catalog))
+    invest.warm(service)
+    return service
 
 
 def _store(settings: Settings, catalog: Catalog) -> FeatureStore:

@@ -13,20 +13,17 @@ from shapely.geometry import Point
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
+from geoservice.analysis.report import place_lookup
+from geoservice.analysis.sites import site_index
 from geoservice.api import render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
-from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
-from geoservice.geojson import plain
+from geoservice.api.params import CollectionDep, ServiceDep, parse_crs, parse_sector
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
 router = APIRouter(tags=["Domain queries"])
 
-POINT_KINDS = ("park", "base", "carrier", "project", "facility", "platform", "hospital",
-               "institute", "university", "enterprise")
 MAX_K = 100
 MAX_DISTANCE_KM = 2000.0
-SUMMARY_COLUMNS = ["id", "name_zh", "name_en", "plan", "kind", "sectors", "location_precision"]
 
 
 def parse_point(value: str, info: crs_module.CRSInfo) -> Point:
@@ -63,6 +60,8 @@ def sectors(request: Request, service: ServiceDep) -> Response:
     return render.json_response({
         "schemes": dict(catalog.sectors.schemes), "sectors": terms(catalog.sectors),
         "kinds": terms(catalog.kinds),
+        "industry_codes": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                            "sectors": list(c.sectors)} for c in catalog.sectors.industry],
         "links": [render.link(render.url_for(request, "search"), "search", render.GEOJSON,
                               "Features by sector: /search?sector=…")],
     })
@@ -73,7 +72,9 @@ def sector(request: Request, label: str, service: ServiceDep) -> Response:
     """Return the sector codes a label refers to (children included) and links to their features."""
     codes = service.catalog.sectors.lookup(label)
     if not codes:
-        raise NotFound(f"no sector code, name or synonym {label!r}; see /sectors")
+        closest = service.catalog.sectors.closest(label)
+        hint = f"; closest known labels: {', '.join(closest)}" if closest else ""
+        raise NotFound(f"no sector code, name or synonym {label!r}{hint}; see /sectors")
     terms = [service.catalog.sectors.terms[c] for c in codes]
     return render.json_response({
         "label": label,
@@ -111,11 +112,7 @@ def search(
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
-    sectors = None
-    if sector is not None:
-        sectors = catalog.sectors.resolve(sector)
-        if not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
+    sectors = parse_sector(catalog.sectors, sector)
     equals: list[tuple[str, str]] = []
     if kind is not None:
         kinds = catalog.kinds.lookup(kind)
@@ -141,9 +138,7 @@ def _nearby(service, collection_id: str, point: str, crs: str | None, k: int | N
     origin = parse_point(point, info)
     restrict = None
     if kind is not None or sector is not None:
-        sectors = service.catalog.sectors.resolve(sector) if sector else None
-        if sector is not None and not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym")
+        sectors = parse_sector(service.catalog.sectors, sector)
         kinds = service.catalog.kinds.lookup(kind) if kind else ()
         if kind is not None and not kinds:
             raise InvalidParameter(f"kind: {kind!r} is no element kind")
@@ -183,58 +178,14 @@ def within(
     return _nearby(service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
 
 
-def _unit(row: pd.Series | None) -> dict | None:
-    """Summarise a boundary row."""
-    if row is None:
-        return None
-    return {"adcode": row["adcode"], "name_zh": row["name_zh"], "name_en": row["name_en"]}
-
-
-def _summary(frame: gpd.GeoDataFrame, extra: list[str] = ()) -> list[dict]:
-    """Summarise features for the lookup answer."""
-    cols = [c for c in [*SUMMARY_COLUMNS, *extra] if c in frame.columns]
-    return [{k: plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
-
-
 @router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")
 def lookup(
     service: ServiceDep, point: PointParam, crs: CrsParam = None,
     k: Annotated[int, Param(description=f"How many nearest sited elements, 1–{MAX_K}")] = 5,
 ) -> Response:
     """Answer which province/city/district a point is in, what each plan lays out there, the nearest
-    sited elements with distances, and which incentives apply."""
+    sited elements with distances, and which incentives apply (geoservice.analysis.report.place_lookup)."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    catalog: Catalog = service.catalog
     origin = parse_point(point, parse_crs(crs, "crs"))
-    units = service.store.covering(BOUNDARIES_ID, origin)
-    by_level = {lvl: (units[units["level"] == lvl].iloc[0] if (units["level"] == lvl).any() else None)
-                for lvl in ("province", "city", "district")}
-    covered = bool(len(units))
-    plans = {}
-    for c in catalog.plan_collections():
-        hits = service.store.covering(c.id, origin)
-        plans[c.id] = _summary(hits[hits.geometry.geom_type.isin(["Polygon", "MultiPolygon"])])
-    sited = {"op": "in", "args": [{"property": "kind"}, list(POINT_KINDS)]}
-    near = [service.store.nearest(c.id, origin, k, None, Query(collection=c.id, filter=sited))
-            for c in catalog.plan_collections()]
-    near = [n for n in near if len(n)]
-    nearest_frame = pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k] if near else None
-    adcodes = set(units["adcode"]) if covered else set()
-    incentives = catalog[INCENTIVES_ID].frame
-    applying = incentives[incentives["jurisdiction"].isin(adcodes)]
-    body = {
-        "point": [origin.x, origin.y],
-        "covered": covered,
-        "province": _unit(by_level["province"]),
-        "city": _unit(by_level["city"]),
-        "district": _unit(by_level["district"]),
-        "plans": plans,
-        "nearest": _summary(nearest_frame, ["distance_m"]) if nearest_frame is not None else [],
-        "incentives": {"count": len(applying), "by_plan": applying.groupby("plan").size().to_dict(),
-                       "ids": applying["id"].tolist()},
-    }
-    if not covered:
-        body["message"] = ("The point lies outside the regions the plans cover (Shandong and Sichuan); "
-                           "the nearest plan elements are still listed.")
-    return render.json_response(body)
+    return render.json_response(place_lookup(site_index(service.catalog, service.settings.data_dir), origin, k))

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from geoservice.crs import UnknownCRS
 from geoservice.filters import FilterError
 from geoservice.query import QueryError
+from geoservice.vocab import UnknownTerm
 
 log = logging.getLogger("geoservice")
 
@@ -36,6 +37,7 @@ STATUS = {
     QueryError: (400, "InvalidParameterValue"),
     FilterError: (400, "InvalidFilter"),
     UnknownCRS: (400, "InvalidParameterValue"),
+    UnknownTerm: (400, "InvalidParameterValue"),
     NotAcceptable: (406, "NotAcceptable"),
 }
 

@@ -17,6 +17,7 @@ from geoservice.api.errors import InvalidParameter, NotFound
 from geoservice.api.state import Service, get_service
 from geoservice.catalog import Collection
 from geoservice.query import DEFAULT_LIMIT, MAX_LIMIT, Query
+from geoservice.vocab import UnknownTerm, Vocabulary
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 
@@ -40,6 +41,17 @@ async def get_collection(collection_id: str, service: ServiceDep) -> Collection:
 
 
 CollectionDep = Annotated[Collection, Depends(get_collection)]
+
+
+def parse_sector(sectors: Vocabulary, value: str | None, name: str = "sector") -> frozenset[str] | None:
+    """Resolve a sector parameter (plan code, Chinese/English name, synonym, GB/T 4754 code or class
+    name) to plan sector codes; an unknown label is a 400 naming the closest known labels."""
+    if value is None:
+        return None
+    try:
+        return sectors.require(value)
+    except UnknownTerm as exc:
+        raise InvalidParameter(f"{name}: {exc}; see /sectors") from None
 
 
 def parse_crs(value: str | None, name: str) -> crs_module.CRSInfo:
@@ -148,11 +160,7 @@ async def items_request(
                 f"unknown parameter {key!r}; parameters: {sorted(ITEMS_PARAMETERS)}, "
                 f"or a property for a simple filter: {sorted(known)}")
         equals.append((key, value))
-    sectors = None
-    if sector is not None:
-        sectors = service.catalog.sectors.resolve(sector)
-        if not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
+    sectors = parse_sector(service.catalog.sectors, sector)
     filter_crs_info = parse_crs(filter_crs, "filter-crs")
     sort = parse_names(sortby, known, "sortby")
     query = Query(

@@ -25,6 +25,8 @@ LEAFLET_JS = ("leaflet.js", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/lea
 LEAFLET_CSS = ("leaflet.css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
 ATLAS_JS = ("atlas.js", "atlas.js")
 ATLAS_CSS = ("atlas.css", "atlas.css")
+INVEST_JS = ("invest.js", "invest.js")      # the investor page (geoservice/maps/invest.py)
+INVEST_CSS = ("invest.css", "invest.css")
 
 # Folium plugin addresses → the file name we serve them as.
 PLUGIN_FILES = {
@@ -53,7 +55,7 @@ def _offline_table() -> dict[str, str]:
 
 def sources() -> dict[str, str]:
     """Return every asset we serve: file name → source (CDN key or static file)."""
-    out = {name: src for name, src in (LEAFLET_JS, LEAFLET_CSS, ATLAS_JS, ATLAS_CSS)}
+    out = {name: src for name, src in (LEAFLET_JS, LEAFLET_CSS, ATLAS_JS, ATLAS_CSS, INVEST_JS, INVEST_CSS)}
     out.update({name: url for url, name in PLUGIN_FILES.items()})
     return out
 

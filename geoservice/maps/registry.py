@@ -16,6 +16,7 @@ from geoservice.maps import assets
 from geoservice.maps.basemaps import Basemap, BasemapError, load_basemaps
 from geoservice.maps.builder import MapSpec, PageInputs, build_map, plan_titles, render_page
 from geoservice.maps.display import boundary_frame
+from geoservice.maps.invest import INVEST, TITLE_EN, TITLE_ZH, invest_page
 from geoservice.maps.popups import PopupContext
 from geoservice.maps.styles import Styles
 
@@ -91,28 +92,37 @@ class Atlas:
         bounds = boundary_frame(self.data_dir, spec.boundary_levels, spec.regions)
         return PageInputs(spec, features, bounds, ctx)
 
+    def names(self) -> list[str]:
+        """Return every page name: the maps of specs(), then the investor page."""
+        return [*self.specs(), INVEST]
+
     def page(self, name: str, basemap: str, asset_base: str, lang: str = "both") -> BuiltPage:
         """Return one page, built once per (map, basemap, asset base, language)."""
         specs = self.specs()
-        if name not in specs:
-            raise UnknownMap(f"no map {name!r}; one of {', '.join(specs)}")
+        if name not in specs and name != INVEST:
+            raise UnknownMap(f"no map {name!r}; one of {', '.join(self.names())}")
         base = self.basemap(basemap)
         key = (name, basemap, asset_base, lang)
         with self._lock:
             if key not in self._pages:
                 start = time.perf_counter()
-                fmap = build_map(self.inputs(specs[name]), base, self.keys.get(basemap, ""), lang)
-                html = render_page(fmap, asset_base)
+                if name == INVEST:
+                    html = invest_page(self.catalog, self.data_dir, base, asset_base, self.api_base, lang,
+                                       self.keys.get(basemap, ""))
+                else:
+                    fmap = build_map(self.inputs(specs[name]), base, self.keys.get(basemap, ""), lang)
+                    html = render_page(fmap, asset_base)
                 self._pages[key] = BuiltPage(name, basemap, html, time.perf_counter() - start)
             return self._pages[key]
 
     def index_html(self, link: Callable[[str, str], str], basemaps: list[str]) -> str:
         """Return the page listing every map, with a link per basemap (link(name, basemap) → URL)."""
         rows = []
-        for name, spec in self.specs().items():
+        titles = [(name, spec.title_zh, spec.title_en) for name, spec in self.specs().items()]
+        for name, title_zh, title_en in [*titles, (INVEST, TITLE_ZH, TITLE_EN)]:
             cells = " · ".join(f'<a href="{escape(link(name, b))}">{escape(self.basemaps[b].label_en)}</a>'
                                for b in basemaps)
-            rows.append(f"<li><strong>{escape(spec.title_zh)}</strong><br>{escape(spec.title_en)}"
+            rows.append(f"<li><strong>{escape(title_zh)}</strong><br>{escape(title_en)}"
                         f"<br><small>{cells}</small></li>")
         return (
             '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
@@ -133,7 +143,7 @@ def write_maps(atlas: Atlas, out: Path, basemap: str) -> list[BuiltPage]:
     assets.clear_target(target)
     assets.copy_assets(target)
     pages = []
-    for name in atlas.specs():
+    for name in atlas.names():
         page = atlas.page(name, basemap, "assets/")
         (out / f"{name}.html").write_text(page.html, encoding="utf-8")
         pages.append(page)

@@ -16,14 +16,13 @@ from geoservice import crs as crs_module
 from geoservice.api import render
 from geoservice.api.errors import InvalidParameter, NotFound
 from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
-from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
+from geoservice.analysis.lookup import lookup as analysis_lookup
+from geoservice.analysis.search import search as analysis_search
 from geoservice.geojson import plain
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
 router = APIRouter(tags=["Domain queries"])
 
-POINT_KINDS = ("park", "base", "carrier", "project", "facility", "platform", "hospital",
-               "institute", "university", "enterprise")
 MAX_K = 100
 MAX_DISTANCE_KM = 2000.0
 SUMMARY_COLUMNS = ["id", "name_zh", "name_en", "plan", "kind", "sectors", "location_precision"]
@@ -106,31 +105,11 @@ def search(
     crs: CrsParam = None,
 ) -> Response:
     """Search across the plan collections; each feature keeps its plan id."""
-    catalog = service.catalog
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
-    sectors = None
-    if sector is not None:
-        sectors = catalog.sectors.resolve(sector)
-        if not sectors:
-            raise InvalidParameter(f"sector: {sector!r} is no sector code, name or synonym; see /sectors")
-    equals: list[tuple[str, str]] = []
-    if kind is not None:
-        kinds = catalog.kinds.lookup(kind)
-        if not kinds:
-            raise InvalidParameter(f"kind: {kind!r} is no element kind; see /sectors")
-        equals.append(("kind", kinds[0]))
-    if district is not None:
-        equals.append(("districts", district))
-    collections = [c for c in catalog.plan_collections() if plan in (None, c.id)]
-    if plan is not None and not collections:
-        raise InvalidParameter(f"plan: no plan {plan!r}")
-    frames = [service.store.query(Query(collection=c.id, sectors=sectors, text=q, equals=tuple(equals),
-                                        limit=MAX_LIMIT)).frame for c in collections]
-    frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else collections[0].frame.iloc[0:0]
-    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    frame = analysis_search(service.catalog, service.store, sector, kind, q, district, plan)
     return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
 
 
@@ -205,32 +184,18 @@ def lookup(
     sited elements with distances, and which incentives apply."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    catalog: Catalog = service.catalog
     origin = parse_point(point, parse_crs(crs, "crs"))
-    units = service.store.covering(BOUNDARIES_ID, origin)
-    by_level = {lvl: (units[units["level"] == lvl].iloc[0] if (units["level"] == lvl).any() else None)
-                for lvl in ("province", "city", "district")}
-    covered = bool(len(units))
-    plans = {}
-    for c in catalog.plan_collections():
-        hits = service.store.covering(c.id, origin)
-        plans[c.id] = _summary(hits[hits.geometry.geom_type.isin(["Polygon", "MultiPolygon"])])
-    sited = {"op": "in", "args": [{"property": "kind"}, list(POINT_KINDS)]}
-    near = [service.store.nearest(c.id, origin, k, None, Query(collection=c.id, filter=sited))
-            for c in catalog.plan_collections()]
-    near = [n for n in near if len(n)]
-    nearest_frame = pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k] if near else None
-    adcodes = set(units["adcode"]) if covered else set()
-    incentives = catalog[INCENTIVES_ID].frame
-    applying = incentives[incentives["jurisdiction"].isin(adcodes)]
+    found = analysis_lookup(service.catalog, service.store, origin, k)
+    covered = found.covered
+    applying = found.incentives
     body = {
         "point": [origin.x, origin.y],
         "covered": covered,
-        "province": _unit(by_level["province"]),
-        "city": _unit(by_level["city"]),
-        "district": _unit(by_level["district"]),
-        "plans": plans,
-        "nearest": _summary(nearest_frame, ["distance_m"]) if nearest_frame is not None else [],
+        "province": _unit(found.unit("province")),
+        "city": _unit(found.unit("city")),
+        "district": _unit(found.unit("district")),
+        "plans": {plan_id: _summary(hits) for plan_id, hits in found.plans.items()},
+        "nearest": _summary(found.nearest, ["distance_m"]),
         "incentives": {"count": len(applying), "by_plan": applying.groupby("plan").size().to_dict(),
                        "ids": applying["id"].tolist()},
     }

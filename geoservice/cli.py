@@ -139,7 +139,10 @@ def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
+    from geoservice import __version__
+
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"geoservice {__version__}")
     parser.add_argument("--data-dir", type=Path, help="the data/ folder (default: the package's)")
     sub = parser.add_subparsers(dest="command", required=True)
 

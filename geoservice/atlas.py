@@ -47,19 +47,25 @@ class Atlas:
         return list(self.catalog.collections)
 
     def __getitem__(self, collection_id: str) -> gpd.GeoDataFrame:
-        """Return a collection's features as a GeoDataFrame in EPSG:4326 (a copy: yours to change)."""
+        """Return a collection's features as a GeoDataFrame in EPSG:4326 (a copy: yours)."""
         if collection_id not in self.catalog:
             raise KeyError(f"no collection {collection_id!r}; one of {', '.join(self.collections)}")
         return self.catalog[collection_id].frame.copy()
 
     @property
     def plans(self) -> pd.DataFrame:
-        """Return one row per plan: titles, issuer, document number, date, status, region, counts."""
+        """Return one row per plan: titles, issuer, document number, date, status, counts."""
         rows = []
         for plan_id, plan in self.catalog.plans.items():
             header = plan.plan.model_dump(exclude={"id", "seed"})
-            rows.append({"id": plan_id, **header, "features": len(self.catalog[plan_id].frame),
-                         "incentives": len(plan.incentives)})
+            rows.append(
+                {
+                    "id": plan_id,
+                    **header,
+                    "features": len(self.catalog[plan_id].frame),
+                    "incentives": len(plan.incentives),
+                }
+            )
         return pd.DataFrame(rows).set_index("id")
 
     @property
@@ -72,14 +78,22 @@ class Atlas:
         """Return the plans' support measures (no geometry; `jurisdiction` is where they apply)."""
         return self[INCENTIVES_ID]
 
-    def search(self, sector: str | None = None, kind: str | None = None, q: str | None = None,
-               district: str | None = None, plan: str | None = None) -> gpd.GeoDataFrame:
+    def search(
+        self,
+        sector: str | None = None,
+        kind: str | None = None,
+        q: str | None = None,
+        district: str | None = None,
+        plan: str | None = None,
+    ) -> gpd.GeoDataFrame:
         """Return the features of every plan matching all the criteria given: sector (code, Chinese
         or English name, synonym; sub-sectors included), kind (code or name), q (text in names,
         pinyin too), district (adcode), plan (id). No criterion: every plan feature."""
         return search(self.catalog, self.store, sector, kind, q, district, plan)
 
-    def lookup(self, lon: float, lat: float, k: int = 5, crs: str = crs_module.CRS84) -> PlaceLookup:
+    def lookup(
+        self, lon: float, lat: float, k: int = 5, crs: str = crs_module.CRS84
+    ) -> PlaceLookup:
         """Return what is at a point: its province/city/district (`.unit(level)`), each plan's areas
         containing it (`.plans`), the k nearest sited elements (`.nearest`, distance_m) and the
         incentives applying there (`.incentives`). crs: "GCJ-02" for AMap/Tencent coordinates,
@@ -87,7 +101,9 @@ class Atlas:
         point = crs_module.to_crs84(Point(lon, lat), crs_module.resolve(crs))
         return lookup(self.catalog, self.store, point, k)
 
-    def explore(self, plan: str = registry.OVERVIEW, basemap: str = "osm", lang: str = "both") -> folium.Map:
+    def explore(
+        self, plan: str = registry.OVERVIEW, basemap: str = "osm", lang: str = "both"
+    ) -> folium.Map:
         """Return the interactive map of a plan (or of all plans: "overview"), the same page as
         /maps/{plan}; Jupyter shows it inline, with its scripts embedded (no server needed).
         basemap: osm | amap | tianditu | offline (no tiles); lang: both | zh | en."""
@@ -95,7 +111,9 @@ class Atlas:
         specs = maps.specs()
         if plan not in specs:
             raise KeyError(f"no map {plan!r}; one of {', '.join(specs)}")
-        fmap = build_map(maps.inputs(specs[plan]), maps.basemap(basemap), maps.keys.get(basemap, ""), lang)
+        fmap = build_map(
+            maps.inputs(specs[plan]), maps.basemap(basemap), maps.keys.get(basemap, ""), lang
+        )
         return self_contained(fmap)
 
     def _atlas_of_maps(self) -> registry.Atlas:

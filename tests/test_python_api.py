@@ -40,7 +40,10 @@ def example(tmp_path_factory) -> dict:
 
 
 def test_the_documented_example_runs_and_gives_what_it_says(example) -> None:
-    assert example["atlas"].collections[0] == "boundaries" and "incentives" in example["atlas"].collections
+    assert (
+        example["atlas"].collections[0] == "boundaries"
+        and "incentives" in example["atlas"].collections
+    )
     plans = example["plans"]
     assert plans.loc["yantai-biomed-1p3x", "doc_number"] == "烟政发〔2021〕9号"
     assert (plans["features"] > 0).all()
@@ -71,8 +74,16 @@ def test_search_is_the_api_search(atlas, catalog) -> None:
     from geoservice.settings import Settings
 
     client = TestClient(create_app(Settings(data_dir=PACKAGE_ROOT / "data"), catalog))
-    for criteria in ({"sector": "核药"}, {"kind": "hospital"}, {"q": "yantai"}, {"district": "370613"}):
-        over_http = [f["id"] for f in client.get("/search", params={**criteria, "limit": 10000}).json()["features"]]
+    for criteria in (
+        {"sector": "核药"},
+        {"kind": "hospital"},
+        {"q": "yantai"},
+        {"district": "370613"},
+    ):
+        over_http = [
+            f["id"]
+            for f in client.get("/search", params={**criteria, "limit": 10000}).json()["features"]
+        ]
         assert atlas.search(**criteria)["id"].tolist() == over_http and over_http
     with pytest.raises(QueryError, match="no sector"):
         atlas.search(sector="不存在的产业")
@@ -90,7 +101,8 @@ def test_lookup_is_the_api_lookup_and_takes_gcj02(atlas, catalog) -> None:
     assert place.nearest["id"].tolist() == [n["id"] for n in body["nearest"]]
     assert sorted(place.incentives["id"]) == sorted(body["incentives"]["ids"])
     assert {p: h["id"].tolist() for p, h in place.plans.items()} == {
-        p: [f["id"] for f in hits] for p, hits in body["plans"].items()}
+        p: [f["id"] for f in hits] for p, hits in body["plans"].items()
+    }
     gcj = chinese_datums.wgs84_to_gcj02(121.45, 37.46)
     shifted = atlas.lookup(*map(float, gcj), crs="GCJ-02")
     assert shifted.point.distance(place.point) < 1e-5

@@ -34,8 +34,22 @@ def installed(tmp_path_factory) -> dict:
     environment and a working folder far from the repository."""
     root = tmp_path_factory.mktemp("wheel")
     dist = root / "dist"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                            "--quiet", "-w", str(dist), str(PACKAGE_ROOT)], capture_output=True, text=True)
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(PACKAGE_ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("geoservice-*.whl")
     assert wheel.name.startswith(f"geoservice-{geoservice.__version__}-")
@@ -45,12 +59,29 @@ def installed(tmp_path_factory) -> dict:
         install = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)]
     else:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        site = Path(subprocess.check_output([str(venv / "bin" / "python"), "-c",
-                                             "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                            text=True).strip())
+        site = Path(
+            subprocess.check_output(
+                [
+                    str(venv / "bin" / "python"),
+                    "-c",
+                    "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+                ],
+                text=True,
+            ).strip()
+        )
         (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-        install = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-                   "--quiet", "--no-deps", "--no-index", str(wheel)]
+        install = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ]
     done = subprocess.run(install, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GEOSERVICE_", "PYTHON"))}
@@ -63,22 +94,39 @@ def installed(tmp_path_factory) -> dict:
 def run(installed: dict, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run a command of the installed venv in the working folder."""
     command = [str(installed["bin"] / args[0]), *args[1:]]
-    return subprocess.run(command, cwd=installed["cwd"], env=installed["env"], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        command,
+        cwd=installed["cwd"],
+        env=installed["env"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_the_wheel_carries_the_data_as_package_data(installed) -> None:
     import zipfile
 
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    committed = subprocess.check_output(["git", "ls-files", "data"], cwd=PACKAGE_ROOT, text=True).split()
-    assert committed and {f"geoservice/{name}" for name in committed} <= names  # data/sources/ too, once there
-    assert "geoservice/maps/static/atlas.js" in names and "geoservice/api/templates/base.html" in names
+    committed = subprocess.check_output(
+        ["git", "ls-files", "data"], cwd=PACKAGE_ROOT, text=True
+    ).split()
+    assert (
+        committed and {f"geoservice/{name}" for name in committed} <= names
+    )  # data/sources/ too, once there
+    assert (
+        "geoservice/maps/static/atlas.js" in names and "geoservice/api/templates/base.html" in names
+    )
 
 
 def test_the_installed_package_is_not_the_repository(installed) -> None:
-    done = run(installed, "python", "-c", "import geoservice, sys; print(geoservice.__file__); "
-               "print(*[p for p in sys.path if __import__('os').path.isdir(p + '/geoservice')], sep='\\n')")
+    done = run(
+        installed,
+        "python",
+        "-c",
+        "import geoservice, sys; print(geoservice.__file__); "
+        "import os; print(*[p for p in sys.path if os.path.isdir(p + '/geoservice')], sep='\\n')",
+    )
     assert done.returncode == 0, done.stderr
     module, *with_package = done.stdout.splitlines()
     venv = str(installed["bin"].parent)
@@ -95,8 +143,13 @@ def test_validate_and_python_api_use_the_packaged_data(installed) -> None:
     done = run(installed, "geoservice", "validate")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 problem(s)" in done.stderr and "yantai-biomed-1p3x" in done.stderr
-    done = run(installed, "python", "-c", "import geoservice; a = geoservice.open(); "
-               "print(a.data_dir); print(len(a['yantai-biomed-1p3x']))")
+    done = run(
+        installed,
+        "python",
+        "-c",
+        "import geoservice; a = geoservice.open(); "
+        "print(a.data_dir); print(len(a['yantai-biomed-1p3x']))",
+    )
     data_dir, count = done.stdout.split()
     assert "site-packages/geoservice/data" in data_dir and int(count) > 0
 
@@ -111,7 +164,9 @@ def test_maps_build_writes_pages_and_assets(installed) -> None:
     out = installed["cwd"] / "maps"
     done = run(installed, "geoservice", "maps", "build", "--out", str(out), "--basemap", "offline")
     assert done.returncode == 0, done.stderr
-    assert (out / "overview.html").stat().st_size > 100_000 and (out / "assets" / "leaflet.js").exists()
+    assert (out / "overview.html").stat().st_size > 100_000 and (
+        out / "assets" / "leaflet.js"
+    ).exists()
     assert (out / "yantai-biomed-1p3x.html").exists() and (out / "index.html").exists()
 
 
@@ -119,13 +174,20 @@ def test_serve_answers_collections(installed) -> None:
     port = free_port()
     log = installed["cwd"] / "serve.log"
     with log.open("w") as out:
-        process = subprocess.Popen([str(installed["bin"] / "geoservice"), "serve", "--port", str(port)],
-                                   cwd=installed["cwd"], env=installed["env"], stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(installed["bin"] / "geoservice"), "serve", "--port", str(port)],
+            cwd=installed["cwd"],
+            env=installed["env"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/collections", timeout=10) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/collections", timeout=10
+                ) as response:
                     body = orjson.loads(response.read())
                 break
             except OSError:

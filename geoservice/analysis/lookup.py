@@ -15,8 +15,18 @@ from geoservice.query import Query
 from geoservice.store import FeatureStore
 
 # Kinds of elements that are sites (a park, a hospital), not areas or links: "nearest" lists these.
-POINT_KINDS = ("park", "base", "carrier", "project", "facility", "platform", "hospital",
-               "institute", "university", "enterprise")
+POINT_KINDS = (
+    "park",
+    "base",
+    "carrier",
+    "project",
+    "facility",
+    "platform",
+    "hospital",
+    "institute",
+    "university",
+    "enterprise",
+)
 LEVELS = ("province", "city", "district")
 
 
@@ -35,6 +45,20 @@ class PlaceLookup:
         """Return whether the point lies in a region the catalog's boundaries cover."""
         return bool(len(self.units))
 
+    def features(self) -> gpd.GeoDataFrame:
+        """Return the plan areas containing the point and the nearest sited elements as one frame,
+        with `match` (area_containing_point or nearest_site) and distance_m (0 inside an area)."""
+        areas = [
+            hits.assign(match="area_containing_point", distance_m=0.0)
+            for hits in self.plans.values()
+        ]
+        frames = [f for f in [*areas, self.nearest.assign(match="nearest_site")] if len(f)]
+        if not frames:
+            return self.nearest.assign(match=pd.Series(dtype=object))
+        return gpd.GeoDataFrame(
+            pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        )
+
     def unit(self, level: str) -> pd.Series | None:
         """Return the province, city or district row containing the point, if any."""
         rows = self.units[self.units["level"] == level]
@@ -49,13 +73,22 @@ def lookup(catalog: Catalog, store: FeatureStore, point: Point, k: int = 5) -> P
         hits = store.covering(c.id, point)
         plans[c.id] = hits[hits.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     sited = {"op": "in", "args": [{"property": "kind"}, list(POINT_KINDS)]}
-    near = [store.nearest(c.id, point, k, None, Query(collection=c.id, filter=sited))
-            for c in catalog.plan_collections()]
+    near = [
+        store.nearest(c.id, point, k, None, Query(collection=c.id, filter=sited))
+        for c in catalog.plan_collections()
+    ]
     near = [n for n in near if len(n)]
     if near:
-        nearest = pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k].reset_index(drop=True)
+        nearest = (
+            pd.concat(near).sort_values("distance_m", kind="stable").iloc[:k].reset_index(drop=True)
+        )
     else:
         nearest = catalog.plan_collections()[0].frame.iloc[0:0].assign(distance_m=[])
     incentives = applicable_incentives(catalog, set(units["adcode"]))
-    return PlaceLookup(point, units, plans, gpd.GeoDataFrame(nearest, geometry="geometry", crs="EPSG:4326"),
-                       incentives)
+    return PlaceLookup(
+        point,
+        units,
+        plans,
+        gpd.GeoDataFrame(nearest, geometry="geometry", crs="EPSG:4326"),
+        incentives,
+    )

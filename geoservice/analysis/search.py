@@ -1,4 +1,5 @@
-"""Features of every plan by sector, kind, name, district or plan: one search for the API and Python."""
+"""Features of every plan by sector, kind, name, district or plan: one search, for the API and
+for Python."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from geoservice.query import MAX_LIMIT, Query, QueryError
 from geoservice.store import FeatureStore
 
 
-def search(catalog: Catalog, store: FeatureStore, sector: str | None = None, kind: str | None = None,
-           q: str | None = None, district: str | None = None, plan: str | None = None) -> gpd.GeoDataFrame:
+def search(
+    catalog: Catalog,
+    store: FeatureStore,
+    sector: str | None = None,
+    kind: str | None = None,
+    q: str | None = None,
+    district: str | None = None,
+    plan: str | None = None,
+) -> gpd.GeoDataFrame:
     """Return the plan features matching every criterion given (sector: code, name or synonym,
     children included; kind: code or name; q: text in names, pinyin too; district: an adcode or
     zone id the feature lists), plan by plan, each row keeping its plan id. Raises QueryError for
@@ -32,8 +40,12 @@ def search(catalog: Catalog, store: FeatureStore, sector: str | None = None, kin
     collections = [c for c in catalog.plan_collections() if plan in (None, c.id)]
     if plan is not None and not collections:
         raise QueryError(f"plan: no plan {plan!r}")
-    frames = [store.query(Query(collection=c.id, sectors=sectors, text=q, equals=tuple(equals),
-                                limit=MAX_LIMIT)).frame for c in collections]
+    frames = [
+        store.query(
+            Query(collection=c.id, sectors=sectors, text=q, equals=tuple(equals), limit=MAX_LIMIT)
+        ).frame
+        for c in collections
+    ]
     found = [f for f in frames if len(f)]
     frame = pd.concat(found, ignore_index=True) if found else collections[0].frame.iloc[0:0]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")

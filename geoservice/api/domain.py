@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -13,11 +13,11 @@ from shapely.geometry import Point
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.api import render
-from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
 from geoservice.analysis.lookup import lookup as analysis_lookup
 from geoservice.analysis.search import search as analysis_search
+from geoservice.api import downloads, render
+from geoservice.api.errors import InvalidParameter, NotFound
+from geoservice.api.params import CollectionDep, ServiceDep, negotiate, parse_crs
 from geoservice.geojson import plain
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
@@ -92,9 +92,22 @@ def _features_out(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo, extra: dict
     return render.json_response(body, render.GEOJSON, render.crs_header(info))
 
 
+SearchFormat = Annotated[
+    Literal["json", "csv", "gpkg", "xlsx"] | None,
+    Param(description=f"Output format: json (GeoJSON), or a file: {downloads.DESCRIPTION}"),
+]
+LookupFormat = Annotated[
+    Literal["json", "geojson", "csv", "gpkg", "xlsx"] | None,
+    Param(description="Output format: json (the answer), or its plan features (areas containing the "
+                      f"point, nearest sites) as geojson or a file: {downloads.DESCRIPTION}"),
+]
+
+
 @router.get("/search", name="search", summary="Features of every plan by sector, kind, place or name",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+            response_class=Response,
+            responses={200: {"content": {render.GEOJSON: {}, **downloads.CONTENT}}})
 def search(
+    request: Request,
     service: ServiceDep,
     sector: Annotated[str | None, Param(description="Sector code, Chinese/English name or synonym")] = None,
     kind: Annotated[str | None, Param(description="Element kind code or name (zh/en)")] = None,
@@ -103,13 +116,18 @@ def search(
     plan: Annotated[str | None, Param(description="Restrict to one plan id")] = None,
     limit: Annotated[int, Param(description=f"Maximum features, 1–{MAX_LIMIT}")] = 100,
     crs: CrsParam = None,
+    f: SearchFormat = None,
 ) -> Response:
     """Search across the plan collections; each feature keeps its plan id."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
+    fmt = negotiate(request, f, ("json", *downloads.FORMATS))
     frame = analysis_search(service.catalog, service.store, sector, kind, q, district, plan)
+    if fmt in downloads.FORMATS:
+        name = "-".join(["search", *(v for v in (plan, sector, kind, district, q) if v)])
+        return downloads.download_response(frame.iloc[:limit], fmt, name, parse_crs(crs, "crs"))
     return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
 
 
@@ -175,17 +193,27 @@ def _summary(frame: gpd.GeoDataFrame, extra: list[str] = ()) -> list[dict]:
     return [{k: plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
 
 
-@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")
+@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks",
+            response_class=Response,
+            responses={200: {"content": {render.JSON: {}, render.GEOJSON: {}, **downloads.CONTENT}}})
 def lookup(
-    service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    request: Request, service: ServiceDep, point: PointParam, crs: CrsParam = None,
     k: Annotated[int, Param(description=f"How many nearest sited elements, 1–{MAX_K}")] = 5,
+    f: LookupFormat = None,
 ) -> Response:
     """Answer which province/city/district a point is in, what each plan lays out there, the nearest
     sited elements with distances, and which incentives apply."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    origin = parse_point(point, parse_crs(crs, "crs"))
+    fmt = negotiate(request, f, ("json", "geojson", *downloads.FORMATS))
+    info = parse_crs(crs, "crs")
+    origin = parse_point(point, info)
     found = analysis_lookup(service.catalog, service.store, origin, k)
+    if fmt == "geojson":
+        return _features_out(found.features(), info, {"origin": [origin.x, origin.y]})
+    if fmt in downloads.FORMATS:
+        name = f"lookup-{origin.x:.5f}-{origin.y:.5f}"
+        return downloads.download_response(found.features(), fmt, name, info)
     covered = found.covered
     applying = found.incentives
     body = {

@@ -146,19 +146,27 @@ def geometry_columns(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
+def describe(frame: gpd.GeoDataFrame) -> Mapping[str, Mapping[str, Any]]:
+    """Return each column's title and JSON type, as a collection's queryables state them."""
+    from geoservice.catalog import Collection  # the one derivation of titles and types
+
+    return Collection("features", "", "", frame).properties
+
+
 def to_xlsx(
     frame: gpd.GeoDataFrame | pd.DataFrame,
-    fields: Mapping[str, Mapping[str, Any]],
+    fields: Mapping[str, Mapping[str, Any]] | None = None,
     sheet: str = "features",
 ) -> bytes:
     """Return an Excel workbook: one row per feature (lists joined, objects as key: value, the
     geometry as type and a lon/lat point), and a second sheet `fields` naming and describing each
-    column (fields: column → {"title", "type"}, e.g. a collection's queryables)."""
+    column (fields: column → {"title", "type"}, e.g. a collection's queryables; default: the
+    titles the catalog gives its properties)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     table = properties(frame)
-    described = dict(fields)
+    described = dict(fields if fields is not None else describe(frame))
     if isinstance(frame, gpd.GeoDataFrame) and not frame.geometry.isna().all():
         table = pd.concat([table, geometry_columns(frame)], axis=1)
         described.update(GEOMETRY_FIELDS)
@@ -272,17 +280,22 @@ def mark_json_columns(path: Path, table: str, columns: list[str]) -> None:
 
 
 _GPKG_SCHEMA_EXTENSION = """
-CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL,
-    definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
-CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT,
-    title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT,
-    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name));
-CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL,
-    value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
+    extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+    name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT,
+    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+    CONSTRAINT gdc_tn UNIQUE (table_name, name));
+CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL,
+    constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN, max NUMERIC,
+    max_is_inclusive BOOLEAN, description TEXT,
     CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
 INSERT OR IGNORE INTO gpkg_extensions VALUES
-    ('gpkg_data_columns', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec121/#extension_schema', 'read-write'),
-    ('gpkg_data_column_constraints', NULL, 'gpkg_schema', 'http://www.geopackage.org/spec121/#extension_schema', 'read-write');
+    ('gpkg_data_columns', NULL, 'gpkg_schema',
+     'http://www.geopackage.org/spec121/#extension_schema', 'read-write'),
+    ('gpkg_data_column_constraints', NULL, 'gpkg_schema',
+     'http://www.geopackage.org/spec121/#extension_schema', 'read-write');
 """
 
 # QGIS's own table of layer styles (as QGIS creates it when saving a style into a GeoPackage):
@@ -310,6 +323,28 @@ def write_layer_styles(path: Path, styles: list[tuple[str, str, str]]) -> None:
             ],
         )
     db.close()
+
+
+def save(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write features to a file for another tool, by its suffix: .xlsx (Excel), .csv (UTF-8 with
+    BOM), .gpkg (GeoPackage; lists kept as JSON, which GeoDataFrame.to_file cannot write) or
+    .geojson (RFC 7946). Return the path."""
+    from geoservice.geojson import feature_collection
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        path.write_bytes(to_xlsx(frame, sheet=path.stem))
+    elif suffix == ".csv":
+        path.write_bytes(to_csv(frame))
+    elif suffix == ".gpkg":
+        write_gpkg(path, [Layer(path.stem, frame)])
+    elif suffix in (".geojson", ".json"):
+        body = feature_collection(frame.to_crs(4326) if frame.crs is not None else frame)
+        path.write_bytes(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+    else:
+        raise ValueError(f"cannot write {path.name!r}: use .xlsx, .csv, .gpkg or .geojson")
+    return path
 
 
 # ---- HTTP ------------------------------------------------------------------------------------

@@ -7,7 +7,9 @@ import re
 
 import folium
 import geopandas as gpd
+import openpyxl
 import pandas as pd
+import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -36,6 +38,7 @@ def example(tmp_path_factory) -> dict:
         for block in blocks:
             exec(compile(block, str(DOC), "exec"), namespace)
     namespace["saved"] = sorted(p.name for p in folder.glob("*.html"))
+    namespace["folder"] = folder
     return namespace
 
 
@@ -56,6 +59,12 @@ def test_the_documented_example_runs_and_gives_what_it_says(example) -> None:
     assert parks["sectors"].map(lambda codes: "bio.innovative-drugs" in codes).all()
     assert example["district"] == "莱山区"
     assert isinstance(example["m"], folium.Map) and example["saved"] == ["yantai-biomed.html"]
+    folder = example["folder"]
+    book = openpyxl.load_workbook(folder / "parks.xlsx", read_only=True)
+    assert book.sheetnames == ["parks", "fields"] and book["parks"].max_row == len(parks) + 1
+    gpkg = pyogrio.read_dataframe(folder / "parks.gpkg")
+    assert gpkg["sectors"].tolist() == parks["sectors"].tolist()  # lists, not their JSON text
+    assert (folder / "near.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_layers_are_copies_in_wgs84(atlas) -> None:

@@ -205,3 +205,15 @@ def test_serve_answers_collections(installed) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_export_writes_a_styled_geopackage(installed) -> None:
+    path = installed["cwd"] / "plans.gpkg"
+    done = run(installed, "geoservice", "export", "--format", "gpkg", "--out", str(path))
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        styled = db.execute("SELECT count(*) FROM layer_styles WHERE useAsDefault").fetchone()[0]
+    db.close()
+    assert styled > 5 and "boundaries" in done.stdout

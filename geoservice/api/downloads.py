@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from geoservice import crs as crs_module
 from geoservice import formats
-from geoservice.catalog import Collection
 
 FORMATS = tuple(formats.EXTENSIONS)  # csv, gpkg, xlsx
 # OpenAPI content of a response that may also be a download
@@ -19,11 +18,6 @@ DESCRIPTION = (
     "csv: UTF-8 with BOM (Excel), WKT geometry; gpkg: GeoPackage; "
     "xlsx: Excel, with a sheet of field titles"
 )
-
-
-def fields_of(frame: gpd.GeoDataFrame) -> Mapping[str, Mapping[str, Any]]:
-    """Return the title and type of each column (as a collection's queryables state them)."""
-    return Collection("download", "", "", frame).properties
 
 
 def in_crs(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo) -> gpd.GeoDataFrame:
@@ -53,7 +47,7 @@ def download_response(
         body, media = formats.to_gpkg(out, name), formats.GPKG
     elif fmt == "xlsx":
         body, media = (
-            formats.to_xlsx(out, fields if fields is not None else fields_of(frame), name),
+            formats.to_xlsx(out, fields, name),
             formats.XLSX,
         )
     else:  # pragma: no cover - the parameter parsers offer only FORMATS

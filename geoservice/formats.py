@@ -216,6 +216,11 @@ def _sheet_title(text: str) -> str:
 # ---- GeoPackage ------------------------------------------------------------------------------
 
 
+# GeoPackage 1.2, not the 1.4 of recent GDAL: the QGIS and GDAL of current LTS distributions
+# (Debian 12: QGIS 3.22, GDAL 3.6) read 1.4 files only with a "partially supported" warning.
+GPKG_DATASET_OPTIONS = {"VERSION": "1.2"}
+
+
 @dataclass(frozen=True)
 class Layer:
     """One table of a GeoPackage: features (or attributes only) and, optionally, its QGIS style."""
@@ -241,17 +246,19 @@ def write_gpkg(path: Path, layers: Iterable[Layer]) -> None:
         if not spatial:
             table = properties(table)
         # geometry type inferred: Point, MultiPolygon (singles promoted), or GEOMETRY when mixed
+        append = path.exists()
         pyogrio.write_dataframe(
             table,
             path,
             layer=layer.name,
             driver="GPKG",
-            append=path.exists(),
+            append=append,
+            dataset_options=None if append else GPKG_DATASET_OPTIONS,
             layer_options={"DESCRIPTION": layer.description} if layer.description else None,
         )
         mark_json_columns(path, layer.name, listed)
         if layer.qml is not None and spatial:
-            styles.append((layer.name, table.geometry.name, layer.qml))
+            styles.append((layer.name, layer.qml))
     if styles:
         write_layer_styles(path, styles)
 
@@ -299,28 +306,33 @@ INSERT OR IGNORE INTO gpkg_extensions VALUES
 """
 
 # QGIS's own table of layer styles (as QGIS creates it when saving a style into a GeoPackage):
-# QGIS applies the row with useAsDefault when it opens the layer.
+# QGIS applies the row with useAsDefault when it opens the layer. QGIS reads it through GDAL,
+# which sees only the tables gpkg_contents lists: it is registered there as an attributes table.
 _LAYER_STYLES = """
 CREATE TABLE IF NOT EXISTS layer_styles (
     id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
     f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT,
     styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
     update_time DATETIME DEFAULT CURRENT_TIMESTAMP);
+INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)
+    VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles',
+            strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
 """
 
 
-def write_layer_styles(path: Path, styles: list[tuple[str, str, str]]) -> None:
-    """Store (layer, geometry column, QML) rows as the layers' default QGIS styles."""
+def write_layer_styles(path: Path, styles: list[tuple[str, str]]) -> None:
+    """Store (layer, QML) rows as the layers' default QGIS styles. QGIS finds a layer's style by
+    table and geometry column name (GDAL names it `geom`), so the column is read from the file."""
+    description = "The map pages' colours and icons (data/maps/styles.yaml)"
     with sqlite3.connect(path) as db:
         db.executescript(_LAYER_STYLES)
         db.executemany(
             "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner) "
-            "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, 'geoservice')",
-            [
-                (name, geom, name, qml, "The map pages' colours and icons (data/maps/styles.yaml)")
-                for name, geom, qml in styles
-            ],
+            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, "
+            "update_time) SELECT '', '', table_name, column_name, table_name, ?, '', 1, ?, "
+            "'geoservice', strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "FROM gpkg_geometry_columns WHERE table_name = ?",
+            [(qml, description, name) for name, qml in styles],
         )
     db.close()
 

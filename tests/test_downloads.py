@@ -259,15 +259,14 @@ def test_export_geopackage_carries_the_pages_styles_for_qgis(exported: Path, cat
         rows = db.execute(
             "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles"
         ).fetchall()
-        spatial = {
-            name
-            for name, kind in db.execute("SELECT table_name, data_type FROM gpkg_contents")
-            if kind == "features"
-        }
+        geometry_columns = dict(db.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        registered = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents"))
     db.close()
-    assert {r[0] for r in rows} == spatial and all(r[3] == 1 for r in rows)
+    assert registered["layer_styles"] == "attributes"  # else GDAL, hence QGIS, does not see it
+    assert {r[0] for r in rows} == set(geometry_columns) and all(r[3] == 1 for r in rows)
     for layer, geometry_column, qml, _ in rows:
-        assert geometry_column == "geometry"
+        assert geometry_column == geometry_columns[layer]  # QGIS matches table and column
         root = ET.fromstring(qml.split("\n", 1)[1])  # after the DOCTYPE line
         renderer = root.find("renderer-v2")
         assert renderer.get("type") == "categorizedSymbol"
@@ -293,3 +292,101 @@ def test_export_geopackage_carries_the_pages_styles_for_qgis(exported: Path, cat
                 assert (
                     "location_precision" in options["expression"]
                 )  # hollow, dashed: approximate sites
+
+
+# Run by Debian's python3 with QGIS's own bindings: open each layer as QGIS does (its default style
+# comes from layer_styles), report the renderer, each category's symbol, the fill colour QGIS
+# computes for every point feature, and whether a rendered image shows anything.
+QGIS_PROBE = r"""
+import json, sys
+from qgis.core import (QgsApplication, QgsExpressionContext, QgsExpressionContextUtils,
+                       QgsMapRendererParallelJob, QgsMapSettings, QgsRectangle, QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+
+def probe(path, names, image):
+    out, layers = {}, []
+    for name in names:
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        layers.append(layer)
+        renderer = layer.renderer()
+        categories = renderer.categories() if renderer.type() == "categorizedSymbol" else []
+        report = {"valid": layer.isValid(), "renderer": renderer.type(), "categories": {},
+                  "fills": []}
+        report["attr"] = renderer.classAttribute() if categories else None
+        for category in categories:
+            symbol = category.symbol()
+            last = symbol.symbolLayer(symbol.symbolLayerCount() - 1)
+            report["categories"][str(category.value())] = {
+                "colour": symbol.symbolLayer(0).color().name(),
+                "layers": [symbol.symbolLayer(i).layerType()
+                           for i in range(symbol.symbolLayerCount())],
+                "char": last.character() if hasattr(last, "character") else None}
+        if name.endswith("_points"):
+            context = QgsExpressionContext()
+            context.appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+            symbols = {str(c.value()): c.symbol() for c in categories}
+            for feature in layer.getFeatures():
+                context.setFeature(feature)
+                fill = symbols[feature["kind"]].symbolLayer(0).dataDefinedProperties().property(3)
+                colour, ok = fill.valueAsColor(context)
+                report["fills"].append([feature["kind"], feature["location_precision"],
+                                        colour.name() if ok else None])
+        out[name] = report
+    settings = QgsMapSettings()
+    settings.setLayers(list(reversed(layers)))
+    settings.setBackgroundColor(QColor("white"))
+    settings.setOutputSize(QSize(240, 180))
+    extent = QgsRectangle()
+    for layer in layers[1:]:
+        extent.combineExtentWith(layer.extent())
+    settings.setExtent(extent)
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    picture = job.renderedImage()
+    picture.save(image, "png")
+    colours = {picture.pixelColor(x, y).name() for x in range(0, 240, 3) for y in range(0, 180, 3)}
+    out["image_colours"] = len(colours)
+    return out
+
+app = QgsApplication([], False)
+app.initQgis()
+print(json.dumps(probe(sys.argv[1], sys.argv[3:], sys.argv[2])), flush=True)
+app.exitQgis()
+"""
+
+
+def test_qgis_opens_the_export_styled_as_the_map_pages(exported: Path, tmp_path: Path) -> None:
+    from tests.system import require_path
+
+    require_path("/usr/lib/python3/dist-packages/qgis/core/__init__.py", "python3-qgis")
+    layers = ["boundaries", f"{PLAN}_areas", f"{PLAN}_points"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path),
+           "QT_QPA_PLATFORM": "offscreen"}
+    image = str(tmp_path / "qgis.png")
+    done = subprocess.run(["/usr/bin/python3", "-c", QGIS_PROBE, str(exported), image,
+                           *layers], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip(), done.stderr[-3000:]
+    report = orjson.loads(done.stdout.strip().splitlines()[-1])  # QGIS may crash at its exit
+    styles = Styles.load(DATA_DIR)
+    assert report["boundaries"]["attr"] == "level"
+    assert report["boundaries"]["categories"]["city"]["layers"] == ["SimpleFill"]
+    for name in layers[1:]:
+        layer = report[name]
+        assert layer["valid"] and layer["renderer"] == "categorizedSymbol"
+        assert layer["attr"] == "kind"
+        for kind, symbol in layer["categories"].items():
+            if name.endswith("_points"):
+                assert symbol["layers"] == ["SimpleMarker", "FontMarker"]
+                assert symbol["char"] == styles.kind(kind)["icon_zh"]
+            assert symbol["colour"] == styles.kind(kind)["colour"]
+    hollow = {p for p, v in styles.precision.items() if v.get("symbol") == "hollow"}
+    fills = report[f"{PLAN}_points"]["fills"]
+    assert {precision for _, precision, _ in fills} & hollow  # the plan has approximate sites
+    for kind, precision, fill in fills:
+        if precision in hollow:
+            assert fill == "#ffffff", (kind, precision)  # drawn hollow, as on the pages
+        elif precision == "surveyed":
+            assert fill == styles.kind(kind)["colour"]
+    assert report["image_colours"] > 5  # QGIS drew the layers in their colours

@@ -51,9 +51,10 @@ def _data_defined(parent: ET.Element, expressions: dict[str, str]) -> None:
 
 
 def _case(field: str, values: dict[str, str], default: str) -> str:
-    """Return a QGIS CASE expression choosing a text by a field's value."""
-    whens = " ".join(f"WHEN '{key}' THEN '{value}'" for key, value in values.items())
-    return f"CASE \"{field}\" {whens} ELSE '{default}' END" if whens else f"'{default}'"
+    """Return a QGIS expression choosing a text by a field's value (QGIS knows only the searched
+    form, CASE WHEN condition THEN …)."""
+    whens = " ".join(f"WHEN \"{field}\" = '{key}' THEN '{value}'" for key, value in values.items())
+    return f"CASE {whens} ELSE '{default}' END" if whens else f"'{default}'"
 
 
 def _layer(
@@ -145,7 +146,7 @@ def _line_symbol(symbol: ET.Element, style: dict, styles: Styles) -> None:
 
 
 def _fill_symbol(symbol: ET.Element, style: dict, styles: Styles) -> None:
-    """A translucent fill in the kind's colour; dashed outlines for areas drawn from host districts."""
+    """A translucent fill in the kind's colour; dashed outlines for areas of host districts."""
     border = PEN_STYLES.get(styles.host_districts_border, "dash")
     _layer(
         symbol,

@@ -67,6 +67,15 @@ def test_the_documented_example_runs_and_gives_what_it_says(example) -> None:
     assert (folder / "near.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+def test_the_readme_example_runs() -> None:
+    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python"):]
+    block = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert len(namespace["parks"]) and namespace["place"].covered
+
+
 def test_layers_are_copies_in_wgs84(atlas) -> None:
     frame = atlas["yantai-isotopes"]
     frame["name_zh"] = "changed"

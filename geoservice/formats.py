@@ -28,14 +28,11 @@ GPKG = "application/geopackage+sqlite3"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {"csv": CSV, "gpkg": GPKG, "xlsx": XLSX}
 
-UTF8_BOM = "\ufeff".encode(
-    "utf-8"
-)  # without it Excel reads UTF-8 CSV as the local code page (mojibake)
+# Without a BOM Excel reads UTF-8 CSV in the local code page (GBK on Chinese Windows): mojibake.
+UTF8_BOM = "\ufeff".encode("utf-8")
 LIST_SEPARATOR = "; "
 EXCEL_CELL_MAX = 32_767  # characters Excel keeps in one cell
-_ILLEGAL_IN_XML = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-)  # control characters a workbook cannot hold
+_ILLEGAL_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters xlsx cannot hold
 
 # Columns added to a workbook for the geometry (which a cell cannot hold in full).
 GEOMETRY_FIELDS = {
@@ -44,10 +41,11 @@ GEOMETRY_FIELDS = {
         "type": "string",
     },
     "lon": {
-        "title": "Longitude (WGS84) of the point, or of a point inside the area or on the line",
+        "title": "Longitude (x in the download's CRS, WGS84 by default) of the point, or of a "
+        "point inside the area or on the line",
         "type": "number",
     },
-    "lat": {"title": "Latitude (WGS84), as lon", "type": "number"},
+    "lat": {"title": "Latitude (y), as lon", "type": "number"},
 }
 
 
@@ -126,22 +124,9 @@ def geometry_columns(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     xy = np.full((len(geoms), 2), np.nan)
     if present.any():
         xy[present] = shapely.get_coordinates(shapely.point_on_surface(geoms[present]))
-    types = np.where(present, shapely.get_type_id(geoms), -1)
-    names = {
-        0: "Point",
-        1: "LineString",
-        3: "Polygon",
-        4: "MultiPoint",
-        5: "MultiLineString",
-        6: "MultiPolygon",
-        7: "GeometryCollection",
-    }
+    kinds = frame.geometry.geom_type.where(present, None)
     return pd.DataFrame(
-        {
-            "geometry_type": [names.get(t) for t in types],
-            "lon": np.round(xy[:, 0], 7),
-            "lat": np.round(xy[:, 1], 7),
-        },
+        {"geometry_type": kinds, "lon": np.round(xy[:, 0], 7), "lat": np.round(xy[:, 1], 7)},
         index=frame.index,
     )
 
@@ -170,31 +155,20 @@ def to_xlsx(
     if isinstance(frame, gpd.GeoDataFrame) and not frame.geometry.isna().all():
         table = pd.concat([table, geometry_columns(frame)], axis=1)
         described.update(GEOMETRY_FIELDS)
+    cells = [[cell_text(v) for v in record] for record in table.itertuples(index=False)]
     book = Workbook()
     rows = book.active
     rows.title = _sheet_title(sheet)
     rows.append(list(table.columns))
-    for record in table.itertuples(index=False):
-        rows.append([cell_text(v) for v in record])
+    for record in cells:
+        rows.append(record)
     rows.freeze_panes = "A2"
-    if len(table):
+    if cells:
         rows.auto_filter.ref = rows.dimensions
-    for cell in rows[1]:
+    for i, cell in enumerate(rows[1]):  # bold names; widths from the first rows' texts
         cell.font = Font(bold=True)
-        rows.column_dimensions[cell.column_letter].width = min(
-            60,
-            max(
-                10,
-                max(
-                    (
-                        len(str(v))
-                        for v in table[cell.value].head(50).map(cell_text)
-                        if v is not None
-                    ),
-                    default=0,
-                ),
-            ),
-        )
+        widest = max((len(str(r[i])) for r in cells[:50] if r[i] is not None), default=0)
+        rows.column_dimensions[cell.column_letter].width = min(60, max(10, widest, len(cell.value)))
     about = book.create_sheet("fields")
     about.append(["field", "title", "type"])
     for name in table.columns:

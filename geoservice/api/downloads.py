@@ -27,9 +27,8 @@ def in_crs(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo) -> gpd.GeoDataFram
         return frame
     if info.epsg is not None:
         return frame.set_crs(4326, allow_override=True).to_crs(info.epsg)
-    return frame.set_geometry(
-        crs_module.from_crs84(frame.geometry.values, info), crs=None
-    )  # GCJ-02, BD-09: lon/lat
+    # GCJ-02, BD-09: lon/lat, and no EPSG code for a file to state
+    return frame.set_geometry(crs_module.from_crs84(frame.geometry.values, info), crs=None)
 
 
 def download_response(
@@ -46,10 +45,7 @@ def download_response(
     elif fmt == "gpkg":
         body, media = formats.to_gpkg(out, name), formats.GPKG
     elif fmt == "xlsx":
-        body, media = (
-            formats.to_xlsx(out, fields, name),
-            formats.XLSX,
-        )
+        body, media = formats.to_xlsx(out, fields, name), formats.XLSX
     else:  # pragma: no cover - the parameter parsers offer only FORMATS
         raise ValueError(f"no download format {fmt!r}")
     headers = {

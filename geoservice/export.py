@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
+import numpy as np
 import orjson
 import shapely
 
@@ -33,7 +33,7 @@ def export_catalog(catalog: Catalog, out_dir: Path) -> dict[str, int]:
 
 def geopackage_layers(catalog: Catalog, styles: Styles) -> list[Layer]:
     """Return the layers of the catalog's GeoPackage: each plan split by geometry family
-    (<plan>_points with the unsited elements, <plan>_lines, <plan>_areas) and styled by kind;
+    (<plan>_points, <plan>_lines, <plan>_areas, styled by kind; <plan>_unsited, a table);
     the boundaries styled by level; collections without geometry (incentives) as tables."""
     layers = []
     for collection in catalog.collections.values():
@@ -41,11 +41,8 @@ def geopackage_layers(catalog: Catalog, styles: Styles) -> list[Layer]:
         if frame.geometry.isna().all():
             layers.append(Layer(collection.id, frame, None, collection.title))
         elif collection.id == BOUNDARIES_ID:
-            layers.append(
-                Layer(
-                    collection.id, frame, boundaries_qml(styles, frame["level"]), collection.title
-                )
-            )
+            qml = boundaries_qml(styles, frame["level"])
+            layers.append(Layer(collection.id, frame, qml, collection.title))
         elif "kind" in frame.columns:
             layers += _plan_layers(collection, styles, catalog)
         else:
@@ -54,26 +51,21 @@ def geopackage_layers(catalog: Catalog, styles: Styles) -> list[Layer]:
 
 
 def _plan_layers(collection: Collection, styles: Styles, catalog: Catalog) -> list[Layer]:
-    """Split a plan collection into one layer per geometry family (null geometries with points)."""
+    """Split a plan collection into one layer per geometry family, styled by kind, and a table
+    of the elements the plan gives no site (<plan>_unsited: nothing to draw, listed plainly)."""
     frame = collection.frame
-    types = shapely.get_type_id(frame.geometry.values)
+    types = shapely.get_type_id(frame.geometry.values)  # -1: no geometry
     out = []
     for family, ids in FAMILIES.items():
-        rows = (
-            frame[(types == -1) | (types == ids[0]) | (types == ids[1])]
-            if family == "point"
-            else frame[(types == ids[0]) | (types == ids[1])]
-        )
+        rows = frame[np.isin(types, ids)]
         if len(rows):
             qml = kinds_qml(styles, catalog.kinds, rows["kind"], family)
-            out.append(
-                Layer(
-                    f"{collection.id}_{LAYER_SUFFIX[family]}",
-                    gpd.GeoDataFrame(rows),
-                    qml,
-                    f"{collection.title} ({LAYER_SUFFIX[family]})",
-                )
-            )
+            name = LAYER_SUFFIX[family]
+            out.append(Layer(f"{collection.id}_{name}", rows, qml, f"{collection.title} ({name})"))
+    unsited = frame[types == -1]
+    if len(unsited):
+        out.append(Layer(f"{collection.id}_unsited", unsited, None,
+                         f"{collection.title}: elements the plan gives no site"))
     return out
 
 

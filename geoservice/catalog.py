@@ -59,6 +59,12 @@ PROPERTY_TITLES = {
     "parent_adcode": "Adcode of the enclosing unit",
     "jurisdiction": "Adcode of the area where the measure applies",
     "award": "False when the amount is no support to an applicant (e.g. a fund's total size)",
+
+    "description_en": "What the plan says of the element (English summary)",
+    "link_from": "Id of the feature a link starts at",
+    "link_to": "Id of the feature a link ends at",
+    "distance_m": "Geodesic distance from the point (m)",
+    "match": "Why a lookup lists the feature: area_containing_point or nearest_site",
 }
 
 

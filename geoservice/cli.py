@@ -26,11 +26,18 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    """Write every collection as GeoJSON."""
+    """Write every collection as GeoJSON files, or every layer into one styled GeoPackage."""
     from geoservice.catalog import build_catalog
-    from geoservice.export import export_catalog
+    from geoservice.export import export_catalog, export_geopackage
 
-    counts = export_catalog(build_catalog(settings.data_dir), Path(args.out))
+    catalog = build_catalog(settings.data_dir)
+    if args.format == "gpkg":
+        out = Path(args.out)
+        path = out if out.suffix.lower() == ".gpkg" else out / "geoservice.gpkg"
+        for layer, n in export_geopackage(catalog, settings.data_dir, path).items():
+            print(f"{path}\t{layer}\t{n} rows")
+        return 0
+    counts = export_catalog(catalog, Path(args.out))
     for cid, n in counts.items():
         print(f"{args.out}/{cid}.geojson\t{n} features")
     return 0
@@ -135,15 +142,20 @@ def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
+    from geoservice import __version__
+
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"geoservice {__version__}")
     parser.add_argument("--data-dir", type=Path, help="the data/ folder (default: the package's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check the curated data against the plans' texts (data/sources)")
     p.set_defaults(run=_validate)
 
-    p = sub.add_parser("export", help="write every collection as GeoJSON")
-    p.add_argument("--out", required=True, help="output folder")
+    p = sub.add_parser("export", help="write every collection as GeoJSON, or one styled GeoPackage")
+    p.add_argument("--out", required=True, help="output folder (gpkg: a .gpkg file, or DIR/geoservice.gpkg)")
+    p.add_argument("--format", default="geojson", choices=["geojson", "gpkg"],
+                   help="geojson: one file per collection; gpkg: every layer with its QGIS style")
     p.set_defaults(run=_export)
 
     p = sub.add_parser("data", help="data preparation")

@@ -7,13 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# The wheel carries data/ inside the package (pyproject: force-include); a checkout has it beside.
+PACKAGED_DATA = Path(__file__).resolve().parent / "data"
+
+
+def default_data_dir() -> Path:
+    """Return the data of an installed wheel, else the repository's data/ folder."""
+    return PACKAGED_DATA if PACKAGED_DATA.is_dir() else PACKAGE_ROOT / "data"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Where the data is and how the service behaves. Tests build it explicitly."""
 
-    data_dir: Path = PACKAGE_ROOT / "data"
+    data_dir: Path = field(default_factory=default_data_dir)
     extra_collections: Path | None = None
     database_url: str | None = None  # a PostGIS database loaded by `geoservice db load`; None: the memory store
     host: str = "127.0.0.1"

@@ -172,7 +172,7 @@ def test_single_feature_with_links(client) -> None:
 def test_csv_output(client) -> None:
     response = client.get(f"{ITEMS}?f=csv&limit=5")
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 5 and rows[0]["name_zh"] and "wkt" in rows[0]
 
 

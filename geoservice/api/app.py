@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
 
+from geoservice import __version__
 from geoservice.api import common, domain, features, firms, incentives, invest, maps, plans, render, tiles
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
@@ -75,7 +76,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         lifespan=lifespan,
         title="geoservice",
         description="OGC API – Features over the cited layers of Chinese industrial plans.",
-        version="0.1.0",
+        version=__version__,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 import geopandas as gpd
 import pandas as pd
@@ -13,11 +13,11 @@ from shapely.geometry import Point
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.analysis.report import place_lookup
-from geoservice.analysis.sites import site_index
-from geoservice.api import render
+from geoservice.analysis.lookup import lookup as analysis_lookup
+from geoservice.analysis.search import search as analysis_search
+from geoservice.api import downloads, render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, ServiceDep, parse_crs, parse_sector
+from geoservice.api.params import CollectionDep, ServiceDep, negotiate, parse_crs, parse_sector
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
 router = APIRouter(tags=["Domain queries"])
@@ -94,9 +94,22 @@ def _features_out(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo, extra: dict
     return render.json_response(body, render.GEOJSON, render.crs_header(info))
 
 
+SearchFormat = Annotated[
+    Literal["json", "csv", "gpkg", "xlsx"] | None,
+    Param(description=f"Output format: json (GeoJSON), or a file: {downloads.DESCRIPTION}"),
+]
+LookupFormat = Annotated[
+    Literal["json", "geojson", "csv", "gpkg", "xlsx"] | None,
+    Param(description="Output format: json (the answer), or its plan features (areas containing the "
+                      f"point, nearest sites) as geojson or a file: {downloads.DESCRIPTION}"),
+]
+
+
 @router.get("/search", name="search", summary="Features of every plan by sector, kind, place or name",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+            response_class=Response,
+            responses={200: {"content": {render.GEOJSON: {}, **downloads.CONTENT}}})
 def search(
+    request: Request,
     service: ServiceDep,
     sector: Annotated[str | None, Param(description="Sector code, Chinese/English name or synonym")] = None,
     kind: Annotated[str | None, Param(description="Element kind code or name (zh/en)")] = None,
@@ -105,29 +118,18 @@ def search(
     plan: Annotated[str | None, Param(description="Restrict to one plan id")] = None,
     limit: Annotated[int, Param(description=f"Maximum features, 1–{MAX_LIMIT}")] = 100,
     crs: CrsParam = None,
+    f: SearchFormat = None,
 ) -> Response:
     """Search across the plan collections; each feature keeps its plan id."""
-    catalog = service.catalog
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
-    sectors = parse_sector(catalog.sectors, sector)
-    equals: list[tuple[str, str]] = []
-    if kind is not None:
-        kinds = catalog.kinds.lookup(kind)
-        if not kinds:
-            raise InvalidParameter(f"kind: {kind!r} is no element kind; see /sectors")
-        equals.append(("kind", kinds[0]))
-    if district is not None:
-        equals.append(("districts", district))
-    collections = [c for c in catalog.plan_collections() if plan in (None, c.id)]
-    if plan is not None and not collections:
-        raise InvalidParameter(f"plan: no plan {plan!r}")
-    frames = [service.store.query(Query(collection=c.id, sectors=sectors, text=q, equals=tuple(equals),
-                                        limit=MAX_LIMIT)).frame for c in collections]
-    frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else collections[0].frame.iloc[0:0]
-    frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+    fmt = negotiate(request, f, ("json", *downloads.FORMATS))
+    frame = analysis_search(service.catalog, service.store, sector, kind, q, district, plan)
+    if fmt in downloads.FORMATS:
+        name = "-".join(["search", *(v for v in (plan, sector, kind, district, q) if v)])
+        return downloads.download_response(frame.iloc[:limit], fmt, name, parse_crs(crs, "crs"))
     return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
 
 
@@ -178,14 +180,24 @@ def within(
     return _nearby(service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
 
 
-@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")
+@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks",
+            response_class=Response,
+            responses={200: {"content": {render.JSON: {}, render.GEOJSON: {}, **downloads.CONTENT}}})
 def lookup(
-    service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    request: Request, service: ServiceDep, point: PointParam, crs: CrsParam = None,
     k: Annotated[int, Param(description=f"How many nearest sited elements, 1–{MAX_K}")] = 5,
+    f: LookupFormat = None,
 ) -> Response:
     """Answer which province/city/district a point is in, what each plan lays out there, the nearest
     sited elements with distances, and which incentives apply (geoservice.analysis.report.place_lookup)."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    origin = parse_point(point, parse_crs(crs, "crs"))
-    return render.json_response(place_lookup(site_index(service.catalog, service.settings.data_dir), origin, k))
+    fmt = negotiate(request, f, ("json", "geojson", *downloads.FORMATS))
+    info = parse_crs(crs, "crs")
+    origin = parse_point(point, info)
+    found = analysis_lookup(service.catalog, service.settings.data_dir, origin, k)
+    if fmt == "geojson":
+        return _features_out(found.features(), info, {"origin": [origin.x, origin.y]})
+    if fmt in downloads.FORMATS:
+        return downloads.download_response(found.features(), fmt, f"lookup-{origin.x:.5f}-{origin.y:.5f}", info)
+    return render.json_response(found.answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import numpy as np
@@ -11,14 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.api import render
+from geoservice.api import downloads, render
 from geoservice.api.errors import NotFound
 from geoservice.api.params import (
     CollectionDep, ItemsRequestDep, JsonOrHtml, JsonOrHtmlParam, ServiceDep, collection_of, negotiate, parse_crs,
 )
 from geoservice.api.state import Service
 from geoservice.catalog import Collection
-from geoservice.crs import CRS84, CRSInfo
+from geoservice.crs import CRS84, CRSInfo, resolve
 from geoservice.filters import GEOMETRY_QUERYABLE
 from geoservice.query import FeaturePage, Query
 
@@ -51,6 +52,7 @@ CONFORMS_TO = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/sorting",
 )
 
+CRS84_INFO = resolve(CRS84)
 CollectionId = Annotated[str, Path(description="A collection id from /collections")]
 
 
@@ -77,14 +79,17 @@ def collection(request: Request, collection_id: CollectionId, collection: Collec
 
 
 @router.get("/collections/{collection_id}/items", name="items", summary="Features of a collection",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}, render.HTML: {}, render.CSV: {}}}})
+            response_class=Response,
+            responses={200: {"content": {render.GEOJSON: {}, render.HTML: {}, **downloads.CONTENT}}})
 def items(request: Request, collection_id: CollectionId, collection: CollectionDep,
           service: ServiceDep, parsed: ItemsRequestDep) -> Response:
     """Query the features of a collection (bbox, CQL2 filter, sector, text, sort, paging, CRS)."""
     q = parsed.query
     page = service.store.query(q)
-    if parsed.format == "csv":
-        return render.csv_response(render.page_frame(page, q), collection.id)
+    if parsed.format in downloads.FORMATS:
+        fields = None if q.properties is not None else collection.properties
+        frame = render.page_frame(page, replace(q, crs=CRS84_INFO))  # downloads reproject themselves
+        return downloads.download_response(frame, parsed.format, collection.id, q.crs, fields)
     if parsed.format == "html":
         body = _html_items(request, collection, q, page)
         return render.html_response("items.html", request, **body)

@@ -130,7 +130,9 @@ async def items_request(
     request: Request,
     collection: CollectionDep,
     service: ServiceDep,
-    f: Annotated[Literal["json", "html", "csv"] | None, Param(description="Output format: json (GeoJSON), html or csv")] = None,
+    f: Annotated[Literal["json", "html", "csv", "gpkg", "xlsx"] | None,
+                 Param(description="Output format: json (GeoJSON), html, or a file: csv (UTF-8 with BOM, "
+                                   "for Excel), gpkg (GeoPackage), xlsx (Excel)")] = None,
     limit: Annotated[int, Param(description=f"Page size, 1–{MAX_LIMIT} (default {DEFAULT_LIMIT})")] = DEFAULT_LIMIT,
     offset: Annotated[int, Param(description="Index of the first feature of the page (paging)")] = 0,
     bbox: Annotated[str | None, Param(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
@@ -177,12 +179,14 @@ async def items_request(
         properties=parse_names(properties, known, "properties"),
         crs=parse_crs(crs, "crs"),
     )
-    return ItemsRequest(query, negotiate(request, f, ("json", "html", "csv")))
+    return ItemsRequest(query, negotiate(request, f, ("json", "html", "csv", "gpkg", "xlsx")))
 
 
 ItemsRequestDep = Annotated[ItemsRequest, Depends(items_request)]
 
-_ACCEPT = {"application/geo+json": "json", "application/json": "json", "text/html": "html", "text/csv": "csv"}
+_ACCEPT = {"application/geo+json": "json", "application/json": "json", "text/html": "html", "text/csv": "csv",
+           "application/geopackage+sqlite3": "gpkg",
+           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx"}
 
 
 def negotiate(request: Request, f: str | None, offered: tuple[str, ...]) -> str:

@@ -1,9 +1,7 @@
-"""Responses: one renderer per media type (GeoJSON/JSON, HTML, CSV), and OGC links."""
+"""Responses: one renderer per media type (GeoJSON/JSON, HTML; files: api/downloads.py), and OGC links."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 CSV = "text/csv"
+GPKG = "application/geopackage+sqlite3"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 JSON_OR_HTML = {200: {"description": "JSON, or HTML with f=html", "content": {JSON: {}, HTML: {}}}}
 
@@ -69,7 +69,7 @@ def url_for(request: Request, name: str, **params: str) -> str:
 
 def self_links(request: Request, json_type: str, formats: tuple[str, ...] = ("json", "html")) -> list[dict]:
     """Return self/alternate links for the current URL in each offered format."""
-    names = {"json": json_type, "html": HTML, "csv": CSV}
+    names = {"json": json_type, "html": HTML, "csv": CSV, "gpkg": GPKG, "xlsx": XLSX}
     current = request.query_params.get("f") or "json"
     plain = not request.scope["query_string"] and str(request.url)  # no query: skip re-encoding it (hot path)
     out = []
@@ -108,7 +108,9 @@ def collection_links(request: Request, collection: Collection) -> list[dict]:
         link(base, "self", JSON, collection.title),
         link(items, "items", GEOJSON, "Features as GeoJSON"),
         link(f"{items}?f=html", "items", HTML, "Features as HTML"),
-        link(f"{items}?f=csv", "items", CSV, "Features as CSV"),
+        link(f"{items}?f=csv", "items", CSV, "Features as CSV (UTF-8 with BOM, for Excel)"),
+        link(f"{items}?f=gpkg", "items", GPKG, "Features as GeoPackage"),
+        link(f"{items}?f=xlsx", "items", XLSX, "Features as Excel"),
         link(url_for(request, "queryables", collection_id=collection.id),
              "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json", "Queryables"),
     ]
@@ -134,7 +136,7 @@ def collection_body(request: Request, collection: Collection) -> dict:
 
 def items_links(request: Request, q: Query, page: FeaturePage) -> list[dict]:
     """Self/alternate and next/prev paging links of an items response."""
-    links = self_links(request, GEOJSON, ("json", "html", "csv"))
+    links = self_links(request, GEOJSON, ("json", "html", "csv", "gpkg", "xlsx"))
     url = request.url
     if q.offset + page.number_returned < page.number_matched:
         links.append(link(str(url.include_query_params(offset=q.offset + q.limit)), "next", GEOJSON, "Next page"))
@@ -156,16 +158,3 @@ def feature_collection(request: Request, q: Query, page: FeaturePage, collection
     frame = page_frame(page, q)
     body = {"type": "FeatureCollection", "features": geojson_features(frame, decimals=decimals_for(q.crs)), **tail}
     return json_response(body, GEOJSON, crs_header(q.crs))
-
-
-def csv_response(frame: gpd.GeoDataFrame, filename: str) -> Response:
-    """Render features as CSV: properties as columns (lists/objects as JSON), geometry as WKT."""
-    out = io.StringIO()
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    writer = csv.writer(out)
-    writer.writerow([*columns, "wkt"])
-    for row, geom in zip(frame[columns].itertuples(index=False), frame.geometry.values):
-        cells = [orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY).decode() if isinstance(v, (list, dict)) or hasattr(v, "tolist") else ("" if v is None else v) for v in row]
-        writer.writerow([*cells, "" if geom is None else geom.wkt])
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})

@@ -9,7 +9,9 @@ do not ship stops the build (a page must never reach out to the internet).
 
 from __future__ import annotations
 
+import base64
 import shutil
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -92,16 +94,24 @@ def copy_assets(target: Path) -> list[Path]:
     return written
 
 
-def localize(figure: Figure, base: str) -> None:
-    """Point every JS/CSS link of a rendered figure's elements at `base` (our own files)."""
+def data_uri(name: str) -> str:
+    """Return an asset as a data: URI (a page that needs no server and no network, e.g. in Jupyter)."""
+    kind = media_type(name).split(";")[0]
+    return f"data:{kind};base64,{base64.b64encode(asset_bytes(name)).decode('ascii')}"
+
+
+def localize(figure: Figure, base: str | Callable[[str], str]) -> None:
+    """Point every JS/CSS link of a rendered figure's elements at `base` + file name (our own
+    files), or at `base(file name)` when base is a function (see data_uri)."""
+    href = base if callable(base) else (lambda name: base + name)
     known = {url: name for name, url in sources().items()}
-    for element in _walk(figure):
+    for element in walk(figure):
         if isinstance(element, folium.Map):
-            element.default_js = [("leaflet", base + LEAFLET_JS[0]), ("atlas", base + ATLAS_JS[0])]
-            element.default_css = [("leaflet_css", base + LEAFLET_CSS[0]), ("atlas_css", base + ATLAS_CSS[0])]
+            element.default_js = [("leaflet", href(LEAFLET_JS[0])), ("atlas", href(ATLAS_JS[0]))]
+            element.default_css = [("leaflet_css", href(LEAFLET_CSS[0])), ("atlas_css", href(ATLAS_CSS[0]))]
         elif isinstance(element, JSCSSMixin):
-            element.default_js = [(n, base + _known(url, known)) for n, url in element.default_js]
-            element.default_css = [(n, base + _known(url, known)) for n, url in element.default_css]
+            element.default_js = [(n, href(_known(url, known))) for n, url in element.default_js]
+            element.default_css = [(n, href(_known(url, known))) for n, url in element.default_css]
 
 
 def _known(url: str, known: dict[str, str]) -> str:
@@ -111,11 +121,11 @@ def _known(url: str, known: dict[str, str]) -> str:
     return known[url]
 
 
-def _walk(element: Element):
+def walk(element: Element):
     """Yield an element and all its descendants."""
     yield element
     for child in list(element._children.values()):
-        yield from _walk(child)
+        yield from walk(child)
 
 
 def clear_target(target: Path) -> None:

@@ -9,6 +9,7 @@ search and the side panel of unsited elements work on the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Mapping
 
 import folium
@@ -217,7 +218,7 @@ def build_map(inputs: PageInputs, basemap: Basemap, key: str = "", lang: str = "
     return fmap
 
 
-def render_page(fmap: folium.Map, asset_base: str) -> str:
+def render_page(fmap: folium.Map, asset_base: str | Callable[[str], str]) -> str:
     """Render the page with every asset taken from `asset_base`, and state its own size."""
     figure = fmap.get_root()
     assets.localize(figure, asset_base)
@@ -231,6 +232,16 @@ def render_page(fmap: folium.Map, asset_base: str) -> str:
             break
         size = new_size
     return page
+
+
+def self_contained(fmap: folium.Map) -> folium.Map:
+    """Make a map that displays with no server and no network (Jupyter shows folium.Map inline):
+    every script and style embedded as a data: URI, and the page's size stated."""
+    size = len(render_page(fmap, assets.data_uri).encode("utf-8"))
+    for element in assets.walk(fmap.get_root()):
+        if isinstance(element, AtlasData):
+            element.config_js = element.config_js.replace(PAGE_BYTES_MARK, str(size))
+    return fmap
 
 
 def _number_elements(root) -> None:

@@ -11,6 +11,7 @@ import shapely
 from pyproj import CRS
 
 from geoservice.catalog import Catalog, build_catalog
+from geoservice.fidelity import check_fidelity
 from geoservice.plans import clean_text
 from geoservice.problems import DataError, Problem
 
@@ -27,6 +28,7 @@ def validate(data_dir: Path, shared_dir: Path | None) -> tuple[list[Problem], Ca
     except DataError as exc:
         return exc.problems, None
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
+    problems += check_fidelity(catalog, data_dir)
     if shared_dir is not None:
         problems += check_quotes(catalog, shared_dir / "seeds")
         problems += check_inventory(catalog, shared_dir / "INVENTORY.md")

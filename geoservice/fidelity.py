@@ -1,0 +1,264 @@
+"""Fidelity checks: the structured fields of features and targets say what their quotes say.
+
+A verbatim quote proves nothing about the fields beside it; these checks tie each field to its
+text: numbers appear in the quote, sectors are named there (or inherited from a named zone),
+the kind agrees with the text's own kind word, and an entity in two plans is one linked pair
+with one position (or data/links.yaml states the difference).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from geoservice.catalog import Catalog
+from geoservice.plans import POINT_PRECISIONS, Feature, Source, Target, clean_text
+from geoservice.problems import Problem
+from geoservice.vocab import Vocabulary
+from geoservice.yamlfile import read_yaml
+
+# Two points of one entity may differ by this much without a stated reason (rounding).
+SAME_POSITION_M = 100.0
+# Place prefixes dropped before comparing names across plans (烟台毓璜顶医院 = 毓璜顶医院).
+_PLACE_PREFIXES = ("中国", "山东省", "山东", "烟台市", "烟台", "四川省", "四川")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "亿": 1e8}
+
+
+def _file(plan_id: str) -> str:
+    return f"data/plans/{plan_id}.yaml"
+
+
+def fold(text: str) -> str:
+    """Fold text for matching: seed artefacts cleaned, NFKC (full-width → ASCII), no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", clean_text(text)))
+
+
+def check_fidelity(catalog: Catalog, data_dir: Path) -> list[Problem]:
+    """Run every fidelity check on the catalog built from data_dir."""
+    vocab = data_dir / "vocab" / "kinds.yaml"
+    kind_words = read_yaml(vocab).get("kind_words") or {}
+    links = data_dir / "links.yaml"
+    links_doc = read_yaml(links) if links.exists() else {}
+    return (check_numbers(catalog) + check_sector_basis(catalog)
+            + check_listed_names(catalog) + check_kinds(catalog, kind_words)
+            + check_shared_entities(catalog, links_doc))
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+def _chinese_number(run: str) -> float | None:
+    """Value of a run of Chinese numerals (十五 → 15, 三千 → 3000, 千 → 1000)."""
+    total, section, digit = 0.0, 0.0, None
+    for ch in run:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in ("万", "亿"):
+            section = (section + (digit or 0)) * _CN_UNITS[ch]
+            total, section, digit = total + section, 0.0, None
+        else:
+            section += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+    value = total + section + (digit or 0)
+    return value or None
+
+
+def quoted_numbers(quote: str) -> set[float]:
+    """Every number a quote states, in digits (full-width too) or Chinese numerals (千亿 → 1e11)."""
+    text = fold(quote).replace(",", "")
+    found = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+    runs = re.findall(r"[零〇一二两三四五六七八九十百千万亿]+", text)
+    return found | {v for v in map(_chinese_number, runs) if v}
+
+
+def _stated(value: float, numbers: set[float]) -> bool:
+    """Whether a value is one of the quote's numbers, up to 10⁴ steps (5000 万元 = 0.5 亿元)."""
+    return any(math.isclose(value * 10 ** (4 * k), n, rel_tol=1e-9) for n in numbers for k in range(-2, 3))
+
+
+def _target_problems(file: str, label: str, field: str, target: Target, fallback: Source | None) -> list[Problem]:
+    source = target.source or fallback
+    if source is None:
+        return [Problem(file, "a target needs a source quote", label, field)]
+    numbers, problems = quoted_numbers(source.quote), []
+    if not _stated(target.value, numbers):
+        problems.append(Problem(file, f"value {target.value:g} not stated in its quote", label, f"{field}.value"))
+    if target.year is not None and str(target.year) not in fold(source.quote):
+        problems.append(Problem(file, f"year {target.year} not stated in its quote", label, f"{field}.year"))
+    return problems
+
+
+def check_numbers(catalog: Catalog) -> list[Problem]:
+    """Areas, target values and years appear in the quote cited for them."""
+    problems: list[Problem] = []
+    for plan_id, plan in catalog.plans.items():
+        file = _file(plan_id)
+        for i, t in enumerate(plan.targets):
+            problems += _target_problems(file, f"targets[{i}]", "", t, None)
+        for f in plan.features:
+            if f.planned_area_km2 is not None and not _stated(f.planned_area_km2, quoted_numbers(f.source.quote)):
+                problems.append(Problem(file, f"planned area {f.planned_area_km2:g} not stated in its quote",
+                                        f.id, "planned_area_km2"))
+            if f.planned_area_zh and fold(f.planned_area_zh) not in fold(f.source.quote):
+                problems.append(Problem(file, f"{f.planned_area_zh!r} not in its quote", f.id, "planned_area_zh"))
+            for i, t in enumerate(f.targets):
+                problems += _target_problems(file, f.id, f"targets[{i}]", t, f.source)
+    return [p if p.field else Problem(p.file, p.message, "", p.feature) for p in problems]
+
+
+# --- sectors ---------------------------------------------------------------------------------
+
+def sectors_named(quote: str, vocab: Vocabulary) -> set[str]:
+    """The sector codes a quote names by a name or synonym (one-character names are too loose)."""
+    text = fold(quote).casefold()
+    named = set()
+    for term in vocab.terms.values():
+        labels = (term.name_zh, term.name_en, *term.synonyms)
+        if any(len(label) > 1 and fold(label).casefold() in text for label in labels):
+            named.add(term.code)
+    return named
+
+
+def _features(catalog: Catalog) -> dict[str, tuple[str, Feature]]:
+    return {f.id: (plan_id, f) for plan_id, plan in catalog.plans.items() for f in plan.features}
+
+
+def check_sector_basis(catalog: Catalog) -> list[Problem]:
+    """Each sector is named in the feature's quote or inherited, as stated, from a zone that has it."""
+    features, problems = _features(catalog), []
+    for fid, (plan_id, f) in features.items():
+        named, file = sectors_named(f.source.quote, catalog.sectors), _file(plan_id)
+        basis = f.sector_basis
+        inherited = set(basis.sectors) if basis else set()
+        if basis:
+            parent = features.get(basis.inherited_from)
+            if parent is None:
+                problems.append(Problem(file, f"unknown feature id {basis.inherited_from!r}", fid,
+                                        "sector_basis.inherited_from"))
+                inherited = set()
+            else:
+                lacking = sorted(inherited - set(parent[1].sectors))
+                if lacking:
+                    problems.append(Problem(file, f"inherits {lacking} which {basis.inherited_from} "
+                                            "does not have", fid, "sector_basis.sectors"))
+                stray = sorted(inherited - set(f.sectors))
+                if stray:
+                    problems.append(Problem(file, f"inherits {stray} which are not among its sectors",
+                                            fid, "sector_basis.sectors"))
+        for i, code in enumerate(f.sectors):
+            if code not in named and code not in inherited:
+                problems.append(Problem(file, f"sector {code} is neither named in its quote nor "
+                                        "inherited (sector_basis)", fid, f"sectors[{i}]"))
+    return problems
+
+
+def check_listed_names(catalog: Catalog) -> list[Problem]:
+    """Enterprises and institutions on a feature are named in its quote or a related feature's."""
+    features, problems = _features(catalog), []
+    members: dict[str, list[str]] = {}
+    for fid, (_, f) in features.items():
+        for r in f.related:
+            members.setdefault(r, []).append(fid)
+    for fid, (plan_id, f) in features.items():
+        quotes = [fold(f.source.quote)] + [
+            fold(features[r][1].source.quote) for r in [*f.related, *members.get(fid, [])]
+            if r in features and features[r][0] == plan_id
+        ]
+        for field in ("enterprises", "institutions"):
+            for i, name in enumerate(getattr(f, field)):
+                if not any(fold(name) in q for q in quotes):
+                    problems.append(Problem(_file(plan_id), f"{name!r} is not named in its quote nor in "
+                                            "a related feature's", fid, f"{field}[{i}]"))
+    return problems
+
+
+# --- kinds -----------------------------------------------------------------------------------
+
+def kind_words_of(f: Feature, kind_words: dict[str, list[str]]) -> list[str]:
+    """The kind words the text gives the element: its name's ending, and an apposition in the quote."""
+    words = sorted(kind_words, key=len, reverse=True)
+    name = fold(f.name_zh)
+    found = [next((w for w in words if name.endswith(w)), None)]
+    after = re.search(re.escape(name) + r"[”\"]?([^，。、；：“”\"（）()]{0,8})", fold(f.source.quote))
+    if after and after.group(1):
+        found.append(next((w for w in words if after.group(1).endswith(w)), None))
+    return [w for w in found if w]
+
+
+def check_kinds(catalog: Catalog, kind_words: dict[str, list[str]]) -> list[Problem]:
+    """`kind` is one the text's kind word allows, unless kind_note says why not."""
+    problems = []
+    for fid, (plan_id, f) in _features(catalog).items():
+        if f.kind_note:
+            continue
+        for word in kind_words_of(f, kind_words):
+            if f.kind not in kind_words[word]:
+                problems.append(Problem(_file(plan_id), f"kind {f.kind} contradicts the text's word "
+                                        f"{word!r} ({'/'.join(kind_words[word])}); fix it or give a "
+                                        "kind_note", fid, "kind"))
+    return problems
+
+
+# --- one entity, two plans -------------------------------------------------------------------
+
+def _core_name(name: str) -> str:
+    """A name without place prefixes and bracketed places, for matching across plans."""
+    core = re.sub(r"\([^)]*\)", "", fold(name))
+    for prefix in _PLACE_PREFIXES:
+        if core.startswith(prefix) and len(core) - len(prefix) >= 4:
+            core = core[len(prefix):]
+    return core
+
+
+def _pairs(doc: dict, key: str) -> dict[frozenset, str]:
+    """Pairs of links.yaml under key: {pair: [a, b], why: ...} entries."""
+    return {frozenset(e["pair"]): e.get("why", "") for e in doc.get(key) or []}
+
+
+def _point(f: Feature):
+    """A feature's own point (surveyed or approximate), else None."""
+    return Point(f.location.point) if f.location.precision in POINT_PRECISIONS else None
+
+
+def check_shared_entities(catalog: Catalog, links_doc: dict) -> list[Problem]:
+    """An entity in two plans is linked both ways, at one position, or the difference is stated."""
+    features = _features(catalog)
+    frames = {c.plan: c.frame.set_index("id") for c in catalog.plan_collections()}
+    position_differs, distinct = _pairs(links_doc, "position_differs"), _pairs(links_doc, "distinct")
+    same = {frozenset(pair) for pair in links_doc.get("same_entity") or []}
+    problems = []
+    for fid, (plan_id, f) in features.items():
+        for other in frames[plan_id].at[fid, "related"]:
+            if features[other][0] != plan_id and features[other][1].name_zh == f.name_zh:
+                same.add(frozenset((fid, other)))
+    by_core: dict[str, list[str]] = {}
+    for fid, (_, f) in features.items():
+        if f.kind not in ("region", "zone", "belt", "pole", "chain", "chain_link"):
+            by_core.setdefault(_core_name(f.name_zh), []).append(fid)
+    for core, ids in by_core.items():
+        for a in ids:
+            for b in ids:
+                pair = frozenset((a, b))
+                if a < b and features[a][0] != features[b][0] and pair not in same and pair not in distinct:
+                    problems.append(Problem(_file(features[a][0]), f"same name as {b} ({core}): link the pair "
+                                            "in data/links.yaml same_entity or state why they differ under "
+                                            "distinct", a, "related"))
+    for pair in same - set(position_differs):
+        a, b = sorted(pair)
+        pa, pb = _point(features[a][1]), _point(features[b][1])
+        if pa is None or pb is None:
+            continue
+        both = gpd.GeoSeries([pa, pb], crs="EPSG:4326")
+        metres = both.to_crs(both.estimate_utm_crs())
+        distance = metres.iloc[0].distance(metres.iloc[1])
+        if distance > SAME_POSITION_M:
+            problems.append(Problem(_file(features[a][0]), f"one entity at two positions: {distance:.0f} m "
+                                    f"from {b}; give both one point or state why under "
+                                    "position_differs in data/links.yaml", a, "location.point"))
+    return problems

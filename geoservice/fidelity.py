@@ -28,6 +28,10 @@ SAME_POSITION_M = 100.0
 _PLACE_PREFIXES = ("中国", "山东省", "山东", "烟台市", "烟台", "四川省", "四川")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}
+# An area in km² as the text may give it: km², 公顷 (hectares), 亩 (mu).
+_KM2_IN = (1.0, 100.0, 1500.0)
+# Words that state a number: 全覆盖 (full coverage) is 100 %.
+_WORDS_AS_NUMBERS = {"全覆盖": 100.0}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "亿": 1e8}
 
 
@@ -59,8 +63,8 @@ def _chinese_number(run: str) -> float | None:
     for ch in run:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
-        elif ch in ("万", "亿"):
-            section = (section + (digit or 0)) * _CN_UNITS[ch]
+        elif ch in ("万", "亿"):  # 过亿元: a bare 亿 is one 亿
+            section = ((section + (digit or 0)) or 1) * _CN_UNITS[ch]
             total, section, digit = total + section, 0.0, None
         else:
             section += (1 if digit is None else digit) * _CN_UNITS[ch]
@@ -74,7 +78,8 @@ def quoted_numbers(quote: str) -> set[float]:
     text = fold(quote).replace(",", "")
     found = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
     runs = re.findall(r"[零〇一二两三四五六七八九十百千万亿]+", text)
-    return found | {v for v in map(_chinese_number, runs) if v}
+    found |= {v for v in map(_chinese_number, runs) if v}
+    return found | {v for word, v in _WORDS_AS_NUMBERS.items() if word in text}
 
 
 def _stated(value: float, numbers: set[float]) -> bool:
@@ -102,7 +107,8 @@ def check_numbers(catalog: Catalog) -> list[Problem]:
         for i, t in enumerate(plan.targets):
             problems += _target_problems(file, f"targets[{i}]", "", t, None)
         for f in plan.features:
-            if f.planned_area_km2 is not None and not _stated(f.planned_area_km2, quoted_numbers(f.source.quote)):
+            area = f.planned_area_km2
+            if area is not None and not any(_stated(area * k, quoted_numbers(f.source.quote)) for k in _KM2_IN):
                 problems.append(Problem(file, f"planned area {f.planned_area_km2:g} not stated in its quote",
                                         f.id, "planned_area_km2"))
             if f.planned_area_zh and fold(f.planned_area_zh) not in fold(f.source.quote):
@@ -115,12 +121,16 @@ def check_numbers(catalog: Catalog) -> list[Problem]:
 # --- sectors ---------------------------------------------------------------------------------
 
 def sectors_named(quote: str, vocab: Vocabulary) -> set[str]:
-    """The sector codes a quote names by a name or synonym (one-character names are too loose)."""
+    """The sector codes a quote names by a name or synonym.
+
+    A one-character name (医, 康, 养 …) counts only set off in quotation marks (“医”), as the
+    health plan writes its eight domains; bare, it would match almost any sentence.
+    """
     text = fold(quote).casefold()
     named = set()
     for term in vocab.terms.values():
-        labels = (term.name_zh, term.name_en, *term.synonyms)
-        if any(len(label) > 1 and fold(label).casefold() in text for label in labels):
+        labels = [fold(label).casefold() for label in (term.name_zh, term.name_en, *term.synonyms)]
+        if any((label if len(label) > 1 else f"“{label}”") in text for label in labels):
             named.add(term.code)
     return named
 
@@ -185,7 +195,7 @@ def kind_words_of(f: Feature, kind_words: dict[str, list[str]]) -> list[str]:
     words = sorted(kind_words, key=len, reverse=True)
     name = fold(f.name_zh)
     found = [next((w for w in words if name.endswith(w)), None)]
-    after = re.search(re.escape(name) + r"[”\"]?([^，。、；：“”\"（）()]{0,8})", fold(f.source.quote))
+    after = re.search(re.escape(name) + r"[”\"]?([^，。、；：“”\"（）(),.;:!?]{0,8})", fold(f.source.quote))
     if after and after.group(1):
         found.append(next((w for w in words if after.group(1).endswith(w)), None))
     return [w for w in found if w]

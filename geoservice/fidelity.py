@@ -30,8 +30,8 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "六": 6, "七": 7, "八": 8, "九": 9}
 # An area in km² as the text may give it: km², 公顷 (hectares), 亩 (mu).
 _KM2_IN = (1.0, 100.0, 1500.0)
-# Words that state a number: 全覆盖 (full coverage) is 100 %.
-_WORDS_AS_NUMBERS = {"全覆盖": 100.0}
+# Words that state a number: 全覆盖 (full coverage) is 100 %, 实现“零突破” (a first one) is 1.
+_WORDS_AS_NUMBERS = {"全覆盖": 100.0, "零突破": 1.0}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "亿": 1e8}
 
 
@@ -87,15 +87,17 @@ def _stated(value: float, numbers: set[float]) -> bool:
     return any(math.isclose(value * 10 ** (4 * k), n, rel_tol=1e-9) for n in numbers for k in range(-2, 3))
 
 
-def _target_problems(file: str, label: str, field: str, target: Target, fallback: Source | None) -> list[Problem]:
+def _target_problems(file: str, feature: str, field: str, target: Target,
+                     fallback: Source | None) -> list[Problem]:
+    """A target's value and year appear in its own quote, else in its feature's."""
     source = target.source or fallback
     if source is None:
-        return [Problem(file, "a target needs a source quote", label, field)]
-    numbers, problems = quoted_numbers(source.quote), []
-    if not _stated(target.value, numbers):
-        problems.append(Problem(file, f"value {target.value:g} not stated in its quote", label, f"{field}.value"))
+        return [Problem(file, "a target needs a source quote", feature, field)]
+    problems = []
+    if not _stated(target.value, quoted_numbers(source.quote)):
+        problems.append(Problem(file, f"value {target.value:g} not stated in its quote", feature, f"{field}.value"))
     if target.year is not None and str(target.year) not in fold(source.quote):
-        problems.append(Problem(file, f"year {target.year} not stated in its quote", label, f"{field}.year"))
+        problems.append(Problem(file, f"year {target.year} not stated in its quote", feature, f"{field}.year"))
     return problems
 
 
@@ -105,17 +107,17 @@ def check_numbers(catalog: Catalog) -> list[Problem]:
     for plan_id, plan in catalog.plans.items():
         file = _file(plan_id)
         for i, t in enumerate(plan.targets):
-            problems += _target_problems(file, f"targets[{i}]", "", t, None)
+            problems += _target_problems(file, "", f"targets[{i}]", t, None)
         for f in plan.features:
             area = f.planned_area_km2
             if area is not None and not any(_stated(area * k, quoted_numbers(f.source.quote)) for k in _KM2_IN):
-                problems.append(Problem(file, f"planned area {f.planned_area_km2:g} not stated in its quote",
+                problems.append(Problem(file, f"planned area {area:g} not stated in its quote",
                                         f.id, "planned_area_km2"))
             if f.planned_area_zh and fold(f.planned_area_zh) not in fold(f.source.quote):
                 problems.append(Problem(file, f"{f.planned_area_zh!r} not in its quote", f.id, "planned_area_zh"))
             for i, t in enumerate(f.targets):
                 problems += _target_problems(file, f.id, f"targets[{i}]", t, f.source)
-    return [p if p.field else Problem(p.file, p.message, "", p.feature) for p in problems]
+    return problems
 
 
 # --- sectors ---------------------------------------------------------------------------------

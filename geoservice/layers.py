@@ -20,7 +20,8 @@ from geoservice.vocab import Vocabulary
 # Property names and order of every plan feature (the collection's schema).
 FEATURE_COLUMNS = (
     "id", "name_zh", "name_en", "plan", "kind", "role_zh", "sectors", "districts",
-    "planned_area_km2", "targets", "enterprises", "institutions", "related", "description_en",
+    "planned_area_km2", "planned_area_zh", "sector_basis", "targets", "enterprises", "institutions",
+    "related", "description_en",
     "location_precision", "location_source", "geometry_basis", "link_from", "link_to", "source",
 )
 INCENTIVE_COLUMNS = (
@@ -135,9 +136,10 @@ def build_plan_frames(docs: list[PlanDocument], boundaries: Boundaries,
             geometry[f.id] = shapely.union_all(members[f.id]) if members[f.id] else None
             basis[f.id] = "links" if members[f.id] else "none"
     related = _related(features, same_entity)
+    names = {f.id: (f.name_zh, f.name_en) for _, f in features}
     frames = {}
     for doc in docs:
-        rows = [_row(doc.content, f, basis[f.id], related[f.id]) for f in doc.content.features]
+        rows = [_row(doc.content, f, basis[f.id], related[f.id], names) for f in doc.content.features]
         geoms = [geometry[f.id] for f in doc.content.features]
         frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs="EPSG:4326")
         frames[doc.content.plan.id] = frame
@@ -179,12 +181,24 @@ def _related(features, same_entity) -> dict[str, list[str]]:
     return {fid: [r for r in dict.fromkeys(others) if r != fid] for fid, others in related.items()}
 
 
-def _row(plan: PlanFile, f, geometry_basis: str, related: list[str]) -> dict:
+def sector_basis(f, names: dict[str, tuple[str, str]]) -> dict | None:
+    """Which sectors the feature inherits, and from which zone (None: all named in its quote)."""
+    if f.sector_basis is None:
+        return None
+    parent = f.sector_basis.inherited_from
+    name_zh, name_en = names.get(parent, (parent, parent))
+    return {"inherited_from": parent, "inherited_from_zh": name_zh, "inherited_from_en": name_en,
+            "sectors": list(f.sector_basis.sectors)}
+
+
+def _row(plan: PlanFile, f, geometry_basis: str, related: list[str],
+         names: dict[str, tuple[str, str]]) -> dict:
     """Flatten one feature into the collection's properties."""
     return {
         "id": f.id, "name_zh": f.name_zh, "name_en": f.name_en, "plan": plan.plan.id,
         "kind": f.kind, "role_zh": f.role_zh, "sectors": list(f.sectors),
         "districts": list(f.districts), "planned_area_km2": f.planned_area_km2,
+        "planned_area_zh": f.planned_area_zh, "sector_basis": sector_basis(f, names),
         "targets": [t.model_dump(exclude_none=True) for t in f.targets],
         "enterprises": list(f.enterprises), "institutions": list(f.institutions),
         "related": related, "description_en": f.description_en,

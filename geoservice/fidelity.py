@@ -30,8 +30,8 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
               "六": 6, "七": 7, "八": 8, "九": 9}
 # An area in km² as the text may give it: km², 公顷 (hectares), 亩 (mu).
 _KM2_IN = (1.0, 100.0, 1500.0)
-# Words that state a number: 全覆盖 (full coverage) is 100 %, 实现“零突破” (a first one) is 1.
-_WORDS_AS_NUMBERS = {"全覆盖": 100.0, "零突破": 1.0}
+# Words that state a number: 全覆盖 (full coverage) is 100 %; 零突破, 首条, 首家 (a first one) are 1.
+_WORDS_AS_NUMBERS = {"全覆盖": 100.0, "零突破": 1.0, "首条": 1.0, "首家": 1.0}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "亿": 1e8}
 
 
@@ -171,7 +171,11 @@ def check_sector_basis(catalog: Catalog) -> list[Problem]:
 
 
 def check_listed_names(catalog: Catalog) -> list[Problem]:
-    """Enterprises and institutions on a feature are named in its quote or a related feature's."""
+    """Enterprises and institutions on a feature are named in its quote or in a member's.
+
+    A member is a feature of the same plan that lists this one in `related` (a park of a zone):
+    a zone may list the firms of its parks, a park not the firms of its zone.
+    """
     features, problems = _features(catalog), []
     members: dict[str, list[str]] = {}
     for fid, (_, f) in features.items():
@@ -179,14 +183,13 @@ def check_listed_names(catalog: Catalog) -> list[Problem]:
             members.setdefault(r, []).append(fid)
     for fid, (plan_id, f) in features.items():
         quotes = [fold(f.source.quote)] + [
-            fold(features[r][1].source.quote) for r in [*f.related, *members.get(fid, [])]
-            if r in features and features[r][0] == plan_id
+            fold(features[m][1].source.quote) for m in members.get(fid, []) if features[m][0] == plan_id
         ]
         for field in ("enterprises", "institutions"):
             for i, name in enumerate(getattr(f, field)):
                 if not any(fold(name) in q for q in quotes):
                     problems.append(Problem(_file(plan_id), f"{name!r} is not named in its quote nor in "
-                                            "a related feature's", fid, f"{field}[{i}]"))
+                                            "a member's", fid, f"{field}[{i}]"))
     return problems
 
 
@@ -196,7 +199,8 @@ def kind_words_of(f: Feature, kind_words: dict[str, list[str]]) -> list[str]:
     """The kind words the text gives the element: its name's ending, and an apposition in the quote."""
     words = sorted(kind_words, key=len, reverse=True)
     name = fold(f.name_zh)
-    found = [next((w for w in words if name.endswith(w)), None)]
+    bare = re.sub(r"\([^)]*\)$", "", name)  # 基地（GCP中心）: the word before a closing gloss
+    found = [next((w for w in words if bare.endswith(w)), None)]
     after = re.search(re.escape(name) + r"[”\"]?([^，。、；：“”\"（）(),.;:!?]{0,8})", fold(f.source.quote))
     if after and after.group(1):
         found.append(next((w for w in words if after.group(1).endswith(w)), None))

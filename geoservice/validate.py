@@ -106,6 +106,11 @@ def check_quotes(catalog: Catalog, seeds_dir: Path) -> list[Problem]:
         (f"targets[{i}]", plan_id, {"quote": t.source.quote})
         for plan_id, plan in catalog.plans.items() for i, t in enumerate(plan.targets) if t.source
     ]
+    cited += [  # a feature's target may cite its own clause
+        (f"{f.id} targets[{i}]", plan_id, {"quote": t.source.quote})
+        for plan_id, plan in catalog.plans.items() for f in plan.features
+        for i, t in enumerate(f.targets) if t.source
+    ]
     for fid, plan_id, source in cited:
         text = texts.get(plan_id)
         if not text:

@@ -80,7 +80,7 @@ def test_firm_not_named_in_the_text_is_reported(data_copy: Path) -> None:
           "    enterprises: [国药集团, 多维制药, 中节能万润, 瑞康医药]")
     (line,) = _problems(data_copy)
     assert line.endswith("yantai-biomed-1p3x.api-zone: field enterprises[3]: '瑞康医药' is not named in "
-                         "its quote nor in a related feature's")
+                         "its quote nor in a member's")
 
 
 def test_kind_contradicting_the_text_word_is_reported_unless_noted(data_copy: Path) -> None:

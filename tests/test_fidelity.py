@@ -116,3 +116,23 @@ def test_same_name_in_two_plans_unlinked_is_reported(data_copy: Path) -> None:
     _edit(data_copy, "links.yaml", "  - [yantai-biomed-1p3x.drug-lab-sd, yantai-isotopes.shandong-lab]", "")
     lines = _problems(data_copy)
     assert any("field related: same name as" in line and "shandong-lab" in line for line in lines)
+
+
+def test_layer_and_popup_say_which_sectors_are_inherited(catalog) -> None:
+    from geoservice.maps.popups import popup_html
+    from geoservice.maps.registry import Atlas
+
+    frame = catalog["yantai-biomed-1p3x"].frame.set_index("id", drop=False)
+    park = frame.loc["yantai-biomed-1p3x.blue-valley"]
+    assert park["sector_basis"]["inherited_from"] == "yantai-biomed-1p3x.core-zone"
+    assert park["sector_basis"]["inherited_from_zh"] == "生命科学创新引领核心区"
+    assert set(park["sector_basis"]["sectors"]) == set(park["sectors"])
+    assert frame.loc["yantai-biomed-1p3x.api-zone", "sector_basis"] is None
+    assert frame.loc["yantai-biomed-1p3x.api-zone", "planned_area_zh"] == "核心区规划面积"
+
+    atlas = Atlas(catalog, DATA_DIR, api_base="")
+    ctx = atlas.inputs(atlas.specs()["yantai-biomed-1p3x"]).popups
+    popup = popup_html(park.to_dict(), ctx)
+    assert "inherited from" in popup and "继承自" in popup and "生命科学创新引领核心区" in popup
+    zone = popup_html(frame.loc["yantai-biomed-1p3x.api-zone"].to_dict(), ctx)
+    assert "13 km² (核心区规划面积)" in zone and "inherited from" not in zone

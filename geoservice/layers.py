@@ -165,18 +165,33 @@ def _own_geometry(f, boundaries: Boundaries) -> tuple[BaseGeometry | None, str]:
 
 
 def _related(features, same_entity) -> dict[str, list[str]]:
-    """Link features both ways: declared links, data/links.yaml, same Chinese name across plans."""
+    """Link features both ways: declared links, and every record of one entity to all the others.
+
+    One entity is what data/links.yaml pairs and what shares a Chinese name across plans; the
+    pairs chain (a = b, b = c gives a = c), so a firm named in three plans links to both others.
+    """
     by_name = defaultdict(list)
     for doc, f in features:
-        by_name[f.name_zh].append((doc.content.plan.id, f.id))
+        by_name[f.name_zh].append(f.id)
+    entity = {f.id: f.id for _, f in features}  # union-find over "same entity"
+
+    def root(fid: str) -> str:
+        while entity[fid] != fid:
+            entity[fid] = entity[entity[fid]]
+            fid = entity[fid]
+        return fid
+
+    pairs = [(ids[0], other) for ids in by_name.values() for other in ids[1:]] + list(same_entity)
+    for a, b in pairs:
+        entity[root(a)] = root(b)
+    members = defaultdict(list)
+    for fid in entity:
+        members[root(fid)].append(fid)
     related: dict[str, list[str]] = {f.id: list(f.related) for _, f in features}
-    for doc, f in features:
-        same = [fid for plan, fid in by_name[f.name_zh] if plan != doc.content.plan.id]
-        related[f.id] += same
-    for a, b in same_entity:
-        related[a].append(b)
+    for fid in related:
+        related[fid] += [m for m in members[root(fid)] if m != fid]
     for fid, others in list(related.items()):
-        for other in others:
+        for other in list(others):
             related[other].append(fid)
     return {fid: [r for r in dict.fromkeys(others) if r != fid] for fid, others in related.items()}
 

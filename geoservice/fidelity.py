@@ -14,9 +14,9 @@ import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
-from shapely.geometry import Point
 
 from geoservice.catalog import Catalog
+from geoservice.layers import entity_groups
 from geoservice.plans import POINT_PRECISIONS, Feature, Source, Target, clean_text
 from geoservice.problems import Problem
 from geoservice.vocab import Vocabulary
@@ -26,11 +26,23 @@ from geoservice.yamlfile import read_yaml
 SAME_POSITION_M = 100.0
 # Place prefixes dropped before comparing names across plans (烟台毓璜顶医院 = 毓璜顶医院).
 _PLACE_PREFIXES = ("中国", "山东省", "山东", "烟台市", "烟台", "四川省", "四川")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 # An area in km² as the text may give it: km², 公顷 (hectares), 亩 (mu).
 _KM2_IN = (1.0, 100.0, 1500.0)
-# Words that state a number: 全覆盖 (full coverage) is 100 %; 零突破, 首条, 首家 (a first one) are 1.
+# Words that state a number: 全覆盖 (full coverage) is 100 %; 零突破, 首条, 首家 are 1.
 _WORDS_AS_NUMBERS = {"全覆盖": 100.0, "零突破": 1.0, "首条": 1.0, "首家": 1.0}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "亿": 1e8}
 
@@ -50,12 +62,17 @@ def check_fidelity(catalog: Catalog, data_dir: Path) -> list[Problem]:
     kind_words = read_yaml(vocab).get("kind_words") or {}
     links = data_dir / "links.yaml"
     links_doc = read_yaml(links) if links.exists() else {}
-    return (check_numbers(catalog) + check_sector_basis(catalog)
-            + check_listed_names(catalog) + check_kinds(catalog, kind_words)
-            + check_shared_entities(catalog, links_doc))
+    return (
+        check_numbers(catalog)
+        + check_sector_basis(catalog)
+        + check_listed_names(catalog)
+        + check_kinds(catalog, kind_words)
+        + check_shared_entities(catalog, links_doc)
+    )
 
 
 # --- numbers ---------------------------------------------------------------------------------
+
 
 def _chinese_number(run: str) -> float | None:
     """Value of a run of Chinese numerals (十五 → 15, 三千 → 3000, 千 → 1000)."""
@@ -84,20 +101,29 @@ def quoted_numbers(quote: str) -> set[float]:
 
 def _stated(value: float, numbers: set[float]) -> bool:
     """Whether a value is one of the quote's numbers, up to 10⁴ steps (5000 万元 = 0.5 亿元)."""
-    return any(math.isclose(value * 10 ** (4 * k), n, rel_tol=1e-9) for n in numbers for k in range(-2, 3))
+    return any(
+        math.isclose(value * 10 ** (4 * k), n, rel_tol=1e-9) for n in numbers for k in range(-2, 3)
+    )
 
 
-def _target_problems(file: str, feature: str, field: str, target: Target,
-                     fallback: Source | None) -> list[Problem]:
+def _target_problems(
+    file: str, feature: str, field: str, target: Target, fallback: Source | None
+) -> list[Problem]:
     """A target's value and year appear in its own quote, else in its feature's."""
     source = target.source or fallback
     if source is None:
         return [Problem(file, "a target needs a source quote", feature, field)]
     problems = []
     if not _stated(target.value, quoted_numbers(source.quote)):
-        problems.append(Problem(file, f"value {target.value:g} not stated in its quote", feature, f"{field}.value"))
+        problems.append(
+            Problem(
+                file, f"value {target.value:g} not stated in its quote", feature, f"{field}.value"
+            )
+        )
     if target.year is not None and str(target.year) not in fold(source.quote):
-        problems.append(Problem(file, f"year {target.year} not stated in its quote", feature, f"{field}.year"))
+        problems.append(
+            Problem(file, f"year {target.year} not stated in its quote", feature, f"{field}.year")
+        )
     return problems
 
 
@@ -110,17 +136,29 @@ def check_numbers(catalog: Catalog) -> list[Problem]:
             problems += _target_problems(file, "", f"targets[{i}]", t, None)
         for f in plan.features:
             area = f.planned_area_km2
-            if area is not None and not any(_stated(area * k, quoted_numbers(f.source.quote)) for k in _KM2_IN):
-                problems.append(Problem(file, f"planned area {area:g} not stated in its quote",
-                                        f.id, "planned_area_km2"))
+            numbers = quoted_numbers(f.source.quote)
+            if area is not None and not any(_stated(area * k, numbers) for k in _KM2_IN):
+                problems.append(
+                    Problem(
+                        file,
+                        f"planned area {area:g} not stated in its quote",
+                        f.id,
+                        "planned_area_km2",
+                    )
+                )
             if f.planned_area_zh and fold(f.planned_area_zh) not in fold(f.source.quote):
-                problems.append(Problem(file, f"{f.planned_area_zh!r} not in its quote", f.id, "planned_area_zh"))
+                problems.append(
+                    Problem(
+                        file, f"{f.planned_area_zh!r} not in its quote", f.id, "planned_area_zh"
+                    )
+                )
             for i, t in enumerate(f.targets):
                 problems += _target_problems(file, f.id, f"targets[{i}]", t, f.source)
     return problems
 
 
 # --- sectors ---------------------------------------------------------------------------------
+
 
 def sectors_named(quote: str, vocab: Vocabulary) -> set[str]:
     """The sector codes a quote names by a name or synonym.
@@ -142,7 +180,7 @@ def _features(catalog: Catalog) -> dict[str, tuple[str, Feature]]:
 
 
 def check_sector_basis(catalog: Catalog) -> list[Problem]:
-    """Each sector is named in the feature's quote or inherited, as stated, from a zone that has it."""
+    """Each sector is named in the feature's quote or inherited, as stated, from a zone with it."""
     features, problems = _features(catalog), []
     for fid, (plan_id, f) in features.items():
         named, file = sectors_named(f.source.quote, catalog.sectors), _file(plan_id)
@@ -151,22 +189,46 @@ def check_sector_basis(catalog: Catalog) -> list[Problem]:
         if basis:
             parent = features.get(basis.inherited_from)
             if parent is None:
-                problems.append(Problem(file, f"unknown feature id {basis.inherited_from!r}", fid,
-                                        "sector_basis.inherited_from"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"unknown feature id {basis.inherited_from!r}",
+                        fid,
+                        "sector_basis.inherited_from",
+                    )
+                )
                 inherited = set()
             else:
                 lacking = sorted(inherited - set(parent[1].sectors))
                 if lacking:
-                    problems.append(Problem(file, f"inherits {lacking} which {basis.inherited_from} "
-                                            "does not have", fid, "sector_basis.sectors"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"inherits {lacking} which {basis.inherited_from} does not have",
+                            fid,
+                            "sector_basis.sectors",
+                        )
+                    )
                 stray = sorted(inherited - set(f.sectors))
                 if stray:
-                    problems.append(Problem(file, f"inherits {stray} which are not among its sectors",
-                                            fid, "sector_basis.sectors"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"inherits {stray} which are not among its sectors",
+                            fid,
+                            "sector_basis.sectors",
+                        )
+                    )
         for i, code in enumerate(f.sectors):
             if code not in named and code not in inherited:
-                problems.append(Problem(file, f"sector {code} is neither named in its quote nor "
-                                        "inherited (sector_basis)", fid, f"sectors[{i}]"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"sector {code} is neither named in its quote nor inherited (sector_basis)",
+                        fid,
+                        f"sectors[{i}]",
+                    )
+                )
     return problems
 
 
@@ -183,25 +245,35 @@ def check_listed_names(catalog: Catalog) -> list[Problem]:
             members.setdefault(r, []).append(fid)
     for fid, (plan_id, f) in features.items():
         quotes = [fold(f.source.quote)] + [
-            fold(features[m][1].source.quote) for m in members.get(fid, []) if features[m][0] == plan_id
+            fold(features[m][1].source.quote)
+            for m in members.get(fid, [])
+            if features[m][0] == plan_id
         ]
         for field in ("enterprises", "institutions"):
             for i, name in enumerate(getattr(f, field)):
                 if not any(fold(name) in q for q in quotes):
-                    problems.append(Problem(_file(plan_id), f"{name!r} is not named in its quote nor in "
-                                            "a member's", fid, f"{field}[{i}]"))
+                    problems.append(
+                        Problem(
+                            _file(plan_id),
+                            f"{name!r} is not named in its quote nor in a member's",
+                            fid,
+                            f"{field}[{i}]",
+                        )
+                    )
     return problems
 
 
 # --- kinds -----------------------------------------------------------------------------------
 
+
 def kind_words_of(f: Feature, kind_words: dict[str, list[str]]) -> list[str]:
-    """The kind words the text gives the element: its name's ending, and an apposition in the quote."""
+    """The kind words the text gives the element: its name's ending, an apposition in the quote."""
     words = sorted(kind_words, key=len, reverse=True)
     name = fold(f.name_zh)
     bare = re.sub(r"\([^)]*\)$", "", name)  # 基地（GCP中心）: the word before a closing gloss
     found = [next((w for w in words if bare.endswith(w)), None)]
-    after = re.search(re.escape(name) + r"[”\"]?([^，。、；：“”\"（）(),.;:!?]{0,8})", fold(f.source.quote))
+    apposition = r"[”\"]?([^，。、；：“”\"（）(),.;:!?]{0,8})"  # 孵化中心公共服务主平台
+    after = re.search(re.escape(name) + apposition, fold(f.source.quote))
     if after and after.group(1):
         found.append(next((w for w in words if after.group(1).endswith(w)), None))
     return [w for w in found if w]
@@ -215,20 +287,28 @@ def check_kinds(catalog: Catalog, kind_words: dict[str, list[str]]) -> list[Prob
             continue
         for word in kind_words_of(f, kind_words):
             if f.kind not in kind_words[word]:
-                problems.append(Problem(_file(plan_id), f"kind {f.kind} contradicts the text's word "
-                                        f"{word!r} ({'/'.join(kind_words[word])}); fix it or give a "
-                                        "kind_note", fid, "kind"))
+                problems.append(
+                    Problem(
+                        _file(plan_id),
+                        f"kind {f.kind} contradicts the text's word "
+                        f"{word!r} ({'/'.join(kind_words[word])}); fix it or give a "
+                        "kind_note",
+                        fid,
+                        "kind",
+                    )
+                )
     return problems
 
 
 # --- one entity, two plans -------------------------------------------------------------------
+
 
 def _core_name(name: str) -> str:
     """A name without place prefixes and bracketed places, for matching across plans."""
     core = re.sub(r"\([^)]*\)", "", fold(name))
     for prefix in _PLACE_PREFIXES:
         if core.startswith(prefix) and len(core) - len(prefix) >= 4:
-            core = core[len(prefix):]
+            core = core[len(prefix) :]
     return core
 
 
@@ -237,44 +317,58 @@ def _pairs(doc: dict, key: str) -> dict[frozenset, str]:
     return {frozenset(e["pair"]): e.get("why", "") for e in doc.get(key) or []}
 
 
-def _point(f: Feature):
-    """A feature's own point (surveyed or approximate), else None."""
-    return Point(f.location.point) if f.location.precision in POINT_PRECISIONS else None
-
-
 def check_shared_entities(catalog: Catalog, links_doc: dict) -> list[Problem]:
     """An entity in two plans is linked both ways, at one position, or the difference is stated."""
     features = _features(catalog)
-    frames = {c.plan: c.frame.set_index("id") for c in catalog.plan_collections()}
-    position_differs, distinct = _pairs(links_doc, "position_differs"), _pairs(links_doc, "distinct")
-    same = {frozenset(pair) for pair in links_doc.get("same_entity") or []}
+    position_differs, distinct = (
+        _pairs(links_doc, "position_differs"),
+        _pairs(links_doc, "distinct"),
+    )
+    groups = entity_groups(
+        {fid: f.name_zh for fid, (_, f) in features.items()},
+        [tuple(pair) for pair in links_doc.get("same_entity") or []],
+    )
+    same = {frozenset((a, b)) for g in groups for a in g for b in g if a < b}
     problems = []
-    for fid, (plan_id, f) in features.items():
-        for other in frames[plan_id].at[fid, "related"]:
-            if features[other][0] != plan_id and features[other][1].name_zh == f.name_zh:
-                same.add(frozenset((fid, other)))
     by_core: dict[str, list[str]] = {}
     for fid, (_, f) in features.items():
         if f.kind not in ("region", "zone", "belt", "pole", "chain", "chain_link"):
             by_core.setdefault(_core_name(f.name_zh), []).append(fid)
     for core, ids in by_core.items():
-        for a in ids:
-            for b in ids:
-                pair = frozenset((a, b))
-                if a < b and features[a][0] != features[b][0] and pair not in same and pair not in distinct:
-                    problems.append(Problem(_file(features[a][0]), f"same name as {b} ({core}): link the pair "
-                                            "in data/links.yaml same_entity or state why they differ under "
-                                            "distinct", a, "related"))
+        for a, b in ((a, b) for a in ids for b in ids if a < b):
+            pair = frozenset((a, b))
+            if features[a][0] != features[b][0] and pair not in same | set(distinct):
+                problems.append(
+                    Problem(
+                        _file(features[a][0]),
+                        f"same name as {b} ({core}): link the pair in "
+                        "data/links.yaml same_entity or state why they differ under distinct",
+                        a,
+                        "related",
+                    )
+                )
+    points = {c.plan: c.frame.set_index("id").geometry for c in catalog.plan_collections()}
     for pair in same - set(position_differs):
         a, b = sorted(pair)
-        pa, pb = _point(features[a][1]), _point(features[b][1])
-        if pa is None or pb is None:
+        fa, fb = features[a][1], features[b][1]
+        if not {fa.location.precision, fb.location.precision} <= set(POINT_PRECISIONS):
             continue
-        both = gpd.GeoSeries([pa, pb], crs="EPSG:4326")
-        metres = both.to_crs(both.estimate_utm_crs())
-        distance = metres.iloc[0].distance(metres.iloc[1])
+        both = gpd.GeoSeries(
+            [points[features[a][0]][a], points[features[b][0]][b]], crs="EPSG:4326"
+        )
+        distance = (
+            both.to_crs(both.estimate_utm_crs())
+            .iloc[0]
+            .distance(both.to_crs(both.estimate_utm_crs()).iloc[1])
+        )
         if distance > SAME_POSITION_M:
-            problems.append(Problem(_file(features[a][0]), f"one entity at two positions: {distance:.0f} m "
-                                    f"from {b}; give both one point or state why under "
-                                    "position_differs in data/links.yaml", a, "location.point"))
+            problems.append(
+                Problem(
+                    _file(features[a][0]),
+                    f"one entity at two positions: {distance:.0f} m from {b}; give "
+                    "both one point or state why under position_differs in data/links.yaml",
+                    a,
+                    "location.point",
+                )
+            )
     return problems

@@ -139,7 +139,8 @@ def build_plan_frames(docs: list[PlanDocument], boundaries: Boundaries,
     names = {f.id: (f.name_zh, f.name_en) for _, f in features}
     frames = {}
     for doc in docs:
-        rows = [_row(doc.content, f, basis[f.id], related[f.id], names) for f in doc.content.features]
+        rows = [_row(doc.content, f, basis[f.id], related[f.id], names)
+                for f in doc.content.features]
         geoms = [geometry[f.id] for f in doc.content.features]
         frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs="EPSG:4326")
         frames[doc.content.plan.id] = frame
@@ -164,32 +165,37 @@ def _own_geometry(f, boundaries: Boundaries) -> tuple[BaseGeometry | None, str]:
     return None, "none"
 
 
-def _related(features, same_entity) -> dict[str, list[str]]:
-    """Link features both ways: declared links, and every record of one entity to all the others.
+def entity_groups(names: dict[str, str], same_entity) -> list[list[str]]:
+    """Group feature ids that are one real entity: same Chinese name, or paired in links.yaml.
 
-    One entity is what data/links.yaml pairs and what shares a Chinese name across plans; the
-    pairs chain (a = b, b = c gives a = c), so a firm named in three plans links to both others.
+    Pairs chain (a = b and b = c make a = c), so an entity named in three plans is one group.
     """
-    by_name = defaultdict(list)
-    for doc, f in features:
-        by_name[f.name_zh].append(f.id)
-    entity = {f.id: f.id for _, f in features}  # union-find over "same entity"
+    parent = {fid: fid for fid in names}
 
     def root(fid: str) -> str:
-        while entity[fid] != fid:
-            entity[fid] = entity[entity[fid]]
-            fid = entity[fid]
+        while parent[fid] != fid:
+            parent[fid] = parent[parent[fid]]
+            fid = parent[fid]
         return fid
 
+    by_name = defaultdict(list)
+    for fid, name in names.items():
+        by_name[name].append(fid)
     pairs = [(ids[0], other) for ids in by_name.values() for other in ids[1:]] + list(same_entity)
     for a, b in pairs:
-        entity[root(a)] = root(b)
-    members = defaultdict(list)
-    for fid in entity:
-        members[root(fid)].append(fid)
+        parent[root(a)] = root(b)
+    groups = defaultdict(list)
+    for fid in names:
+        groups[root(fid)].append(fid)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _related(features, same_entity) -> dict[str, list[str]]:
+    """Link features both ways: declared links, and every record of one entity to all the others."""
     related: dict[str, list[str]] = {f.id: list(f.related) for _, f in features}
-    for fid in related:
-        related[fid] += [m for m in members[root(fid)] if m != fid]
+    for group in entity_groups({f.id: f.name_zh for _, f in features}, same_entity):
+        for fid in group:
+            related[fid] += [other for other in group if other != fid]
     for fid, others in list(related.items()):
         for other in list(others):
             related[other].append(fid)

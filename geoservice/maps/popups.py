@@ -129,11 +129,13 @@ def popup_html(row: Mapping[str, Any], ctx: PopupContext) -> str:
     if _present(row.get("role_zh")):
         rows.append(_row(ctx, "role", escape(str(row["role_zh"]))))
     if _present(row.get("sectors")):
-        rows.append(_row(ctx, "sectors", sector_chips(ctx, list(row["sectors"])) + inherited_note(ctx, row.get("sector_basis"))))
+        chips = sector_chips(ctx, list(row["sectors"]))
+        rows.append(_row(ctx, "sectors", chips + inherited_note(ctx, row.get("sector_basis"))))
     if _present(row.get("districts")):
         rows.append(_row(ctx, "districts", district_names(ctx, list(row["districts"]))))
     if _present(row.get("planned_area_km2")):
-        term = f" ({escape(str(row['planned_area_zh']))})" if _present(row.get("planned_area_zh")) else ""
+        term = row.get("planned_area_zh")  # the text's word for the area (核心区规划面积)
+        term = f" ({escape(str(term))})" if _present(term) else ""
         rows.append(_row(ctx, "planned_area", f"{_number(row['planned_area_km2'])} km²{term}"))
     if _present(row.get("targets")):
         rows.append(_row(ctx, "targets", targets_list(list(row["targets"]))))

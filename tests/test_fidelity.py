@@ -174,6 +174,14 @@ def test_same_name_in_two_plans_unlinked_is_reported(data_copy: Path) -> None:
     )
     lines = _problems(data_copy)
     assert any("field related: same name as" in line and "shandong-lab" in line for line in lines)
+    links = data_copy / "links.yaml"
+    links.write_text(
+        links.read_text(encoding="utf-8")
+        + "distinct:\n  - {pair: [yantai-biomed-1p3x.drug-lab-sd, yantai-isotopes.shandong-lab],"
+        " why: a test states the difference}\n",
+        encoding="utf-8",
+    )
+    assert _problems_or_none(data_copy) == []
 
 
 def test_layer_and_popup_say_which_sectors_are_inherited(catalog) -> None:

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-import geopandas as gpd
+from pyproj import Geod
 
 from geoservice.catalog import Catalog
 from geoservice.layers import entity_groups
@@ -348,27 +348,26 @@ def check_shared_entities(catalog: Catalog, links_doc: dict) -> list[Problem]:
                     )
                 )
     points = {c.plan: c.frame.set_index("id").geometry for c in catalog.plan_collections()}
-    for pair in same - set(position_differs):
-        a, b = sorted(pair)
-        fa, fb = features[a][1], features[b][1]
-        if not {fa.location.precision, fb.location.precision} <= set(POINT_PRECISIONS):
-            continue
-        both = gpd.GeoSeries(
-            [points[features[a][0]][a], points[features[b][0]][b]], crs="EPSG:4326"
-        )
-        distance = (
-            both.to_crs(both.estimate_utm_crs())
-            .iloc[0]
-            .distance(both.to_crs(both.estimate_utm_crs()).iloc[1])
-        )
-        if distance > SAME_POSITION_M:
-            problems.append(
-                Problem(
-                    _file(features[a][0]),
-                    f"one entity at two positions: {distance:.0f} m from {b}; give "
-                    "both one point or state why under position_differs in data/links.yaml",
-                    a,
-                    "location.point",
+    placed = [
+        sorted(pair)
+        for pair in same - set(position_differs)
+        if all(features[fid][1].location.precision in POINT_PRECISIONS for fid in pair)
+    ]
+    first = [points[features[a][0]][a] for a, _ in placed]
+    second = [points[features[b][0]][b] for _, b in placed]
+    if placed:  # geodesic distances of all pairs at once (WGS84, as the layers hold the points)
+        distances = Geod(ellps="WGS84").inv(
+            [g.x for g in first], [g.y for g in first], [g.x for g in second], [g.y for g in second]
+        )[2]
+        for (a, b), distance in zip(placed, distances):
+            if distance > SAME_POSITION_M:
+                problems.append(
+                    Problem(
+                        _file(features[a][0]),
+                        f"one entity at two positions: {distance:.0f} m from {b}; give both one point "
+                        "or state why under position_differs in data/links.yaml",
+                        a,
+                        "location.point",
+                    )
                 )
-            )
     return problems

@@ -96,7 +96,7 @@ def test_inheriting_a_sector_the_parent_lacks_is_reported(data_copy: Path) -> No
     _edit(data_copy, BIOMED, basis % "core-zone", basis % "api-zone")
     lines = _problems(data_copy)
     assert any(
-        "yantai-biomed-1p3x.vaccine-base: field sector_basis.sectors: inherits "
+        "yantai-biomed-1p3x.vaccine-base: field sector_basis: inherits "
         "['bio.innovative-drugs'] which yantai-biomed-1p3x.api-zone does not have" in line
         for line in lines
     )

@@ -46,6 +46,8 @@ PROPERTY_TITLES = {
     "sectors": "Sector codes (vocabulary)",
     "districts": "Host districts (adcodes or functional-zone ids)",
     "planned_area_km2": "Planned area (km²)",
+    "planned_area_zh": "The text's own term for that area (核心区规划面积: the core area only)",
+    "sector_basis": "Sectors inherited from a parent zone (inherited_from, its names, sectors); null: all named in the quote",
     "targets": "Numeric targets: metric, value, unit, year",
     "enterprises": "Enterprises the plan ties to the element",
     "institutions": "Institutions the plan ties to the element",

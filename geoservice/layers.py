@@ -21,7 +21,8 @@ from geoservice.vocab import Vocabulary
 # Property names and order of every plan feature (the collection's schema).
 FEATURE_COLUMNS = (
     "id", "name_zh", "name_en", "plan", "kind", "role_zh", "sectors", "districts",
-    "planned_area_km2", "targets", "enterprises", "institutions", "related", "description_en",
+    "planned_area_km2", "planned_area_zh", "sector_basis", "targets", "enterprises", "institutions",
+    "related", "description_en",
     "location_precision", "location_source", "geometry_basis", "link_from", "link_to", "source",
 )
 INCENTIVE_COLUMNS = (
@@ -137,9 +138,11 @@ def build_plan_frames(docs: list[PlanDocument], boundaries: Boundaries,
             geometry[f.id] = shapely.union_all(members[f.id]) if members[f.id] else None
             basis[f.id] = "links" if members[f.id] else "none"
     related = _related(features, same_entity)
+    names = {f.id: (f.name_zh, f.name_en) for _, f in features}
     frames = {}
     for doc in docs:
-        rows = [_row(doc.content, f, basis[f.id], related[f.id]) for f in doc.content.features]
+        rows = [_row(doc.content, f, basis[f.id], related[f.id], names)
+                for f in doc.content.features]
         geoms = [geometry[f.id] for f in doc.content.features]
         frame = gpd.GeoDataFrame(rows, columns=list(FEATURE_COLUMNS), geometry=geoms, crs="EPSG:4326")
         frames[doc.content.plan.id] = frame
@@ -164,29 +167,61 @@ def _own_geometry(f, boundaries: Boundaries) -> tuple[BaseGeometry | None, str]:
     return None, "none"
 
 
-def _related(features, same_entity) -> dict[str, list[str]]:
-    """Link features both ways: declared links, data/links.yaml, same Chinese name across plans."""
+def entity_groups(names: dict[str, str], same_entity) -> list[list[str]]:
+    """Group feature ids that are one real entity: same Chinese name, or paired in links.yaml.
+
+    Pairs chain (a = b and b = c make a = c), so an entity named in three plans is one group.
+    """
+    parent = {fid: fid for fid in names}
+
+    def root(fid: str) -> str:
+        while parent[fid] != fid:
+            parent[fid] = parent[parent[fid]]
+            fid = parent[fid]
+        return fid
+
     by_name = defaultdict(list)
-    for doc, f in features:
-        by_name[f.name_zh].append((doc.content.plan.id, f.id))
+    for fid, name in names.items():
+        by_name[name].append(fid)
+    pairs = [(ids[0], other) for ids in by_name.values() for other in ids[1:]] + list(same_entity)
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups = defaultdict(list)
+    for fid in names:
+        groups[root(fid)].append(fid)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _related(features, same_entity) -> dict[str, list[str]]:
+    """Link features both ways: declared links, and every record of one entity to all the others."""
     related: dict[str, list[str]] = {f.id: list(f.related) for _, f in features}
-    for doc, f in features:
-        same = [fid for plan, fid in by_name[f.name_zh] if plan != doc.content.plan.id]
-        related[f.id] += same
-    for a, b in same_entity:
-        related[a].append(b)
+    for group in entity_groups({f.id: f.name_zh for _, f in features}, same_entity):
+        for fid in group:
+            related[fid] += [other for other in group if other != fid]
     for fid, others in list(related.items()):
-        for other in others:
+        for other in list(others):
             related[other].append(fid)
     return {fid: [r for r in dict.fromkeys(others) if r != fid] for fid, others in related.items()}
 
 
-def _row(plan: PlanFile, f, geometry_basis: str, related: list[str]) -> dict:
+def sector_basis(f, names: dict[str, tuple[str, str]]) -> dict | None:
+    """Which sectors the feature inherits, and from which zone (None: all named in its quote)."""
+    if f.sector_basis is None:
+        return None
+    parent = f.sector_basis.inherited_from
+    name_zh, name_en = names.get(parent, (parent, parent))
+    return {"inherited_from": parent, "inherited_from_zh": name_zh, "inherited_from_en": name_en,
+            "sectors": list(f.sector_basis.sectors)}
+
+
+def _row(plan: PlanFile, f, geometry_basis: str, related: list[str],
+         names: dict[str, tuple[str, str]]) -> dict:
     """Flatten one feature into the collection's properties."""
     return {
         "id": f.id, "name_zh": f.name_zh, "name_en": f.name_en, "plan": plan.plan.id,
         "kind": f.kind, "role_zh": f.role_zh, "sectors": list(f.sectors),
         "districts": list(f.districts), "planned_area_km2": f.planned_area_km2,
+        "planned_area_zh": f.planned_area_zh, "sector_basis": sector_basis(f, names),
         "targets": [t.model_dump(exclude_none=True) for t in f.targets],
         "enterprises": list(f.enterprises), "institutions": list(f.institutions),
         "related": related, "description_en": f.description_en,

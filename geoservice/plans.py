@@ -141,6 +141,13 @@ class Link(_Strict):
     to: str
 
 
+class SectorBasis(_Strict):
+    """Sectors a feature takes from the zone its text places it in, not from its own quote."""
+
+    inherited_from: str
+    sectors: list[str] = Field(min_length=1)
+
+
 class Feature(_Strict):
     """One spatial element of a plan."""
 
@@ -152,10 +159,15 @@ class Feature(_Strict):
     sectors: list[str] = []
     districts: list[str] = []
     planned_area_km2: float | None = Field(default=None, ge=0)
+    # The text's own word for that area when it is not the whole element's (核心区规划面积).
+    planned_area_zh: str | None = None
     targets: list[Target] = []
     enterprises: list[str] = []
     institutions: list[str] = []
     related: list[str] = []
+    sector_basis: SectorBasis | None = None
+    # Why `kind` differs from the kind word of the name or quote (the validator asks for one).
+    kind_note: str | None = None
     description_en: str = ""
     location: Location
     link: Link | None = None

@@ -9,6 +9,7 @@ import shapely
 from pyproj import CRS
 
 from geoservice.catalog import Catalog, build_catalog
+from geoservice.fidelity import check_fidelity
 from geoservice.incentive_checks import check_incentives
 from geoservice.problems import DataError, Problem
 from geoservice.sources import citations, fold, load_plan_texts, quote_fragments
@@ -29,6 +30,7 @@ def validate(data_dir: Path) -> tuple[list[Problem], Catalog | None]:
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
     problems += check_sources(catalog, data_dir) + check_inventory(catalog, data_dir)
     problems += check_incentives(catalog, data_dir) + check_investor_vocab(catalog, data_dir)
+    problems += check_fidelity(catalog, data_dir)
     return problems, catalog
 
 

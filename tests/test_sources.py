@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 
 from geoservice.catalog import INCENTIVES_ID, Catalog
-from geoservice.sources import citations, fold
+from geoservice.sources import citations, fold, quote_fragments
 from tests.test_maps_browser import SCREENSHOTS, Watched, browser, server  # noqa: F401 (fixtures)
 
 
@@ -32,8 +33,8 @@ def test_every_citation_of_a_plan_is_anchored_on_its_source_page(client, catalog
     anchors = set(re.findall(r'id="(cite-[^"]+)"', page.text))
     cited = [c for c in citations(catalog.plans) if c.plan_id == plan_id]
     assert {f"cite-{c.record_id}" for c in cited} <= anchors
-    marked = fold("".join(re.findall(r"<mark[^>]*>([^<]*)</mark>", page.text)))
-    assert all(fragment in marked for c in cited for fragment in fold(c.quote).split("…") if fragment)
+    marked = fold(html.unescape("".join(re.findall(r"<mark[^>]*>([^<]*)</mark>", page.text))))
+    assert all(fragment in marked for c in cited for fragment in quote_fragments(c.quote))
 
 
 def test_feature_and_incentive_citations_link_to_their_passage(client, catalog: Catalog) -> None:

@@ -95,8 +95,9 @@ def test_point_in_the_wrong_district_is_reported(data_copy: Path) -> None:
     text = (data_copy / ISOTOPES).read_text(encoding="utf-8")
     point = re.search(r"point: \[1[0-9.]+, [0-9.]+\]", text).group(0)
     _edit(data_copy, ISOTOPES, point, "point: [104.07, 30.67]")  # Chengdu, not Yantai
-    (line,) = _problems(data_copy)
-    assert re.search(r"field location\.point: point lies [0-9.]+ km outside its districts", line)
+    lines = _problems(data_copy)  # (the same entity in other plans now also sits elsewhere)
+    assert any(re.search(r"field location\.point: point lies [0-9.]+ km outside its districts", line)
+               for line in lines)
 
 
 def test_unknown_district_and_duplicate_id_are_reported(data_copy: Path) -> None:
@@ -121,5 +122,6 @@ def test_invented_quote_is_reported(data_copy: Path) -> None:
     text = (data_copy / ISOTOPES).read_text(encoding="utf-8")
     quote = re.search(r'quote: "([^"]{6,})"', text).group(1)
     _edit(data_copy, ISOTOPES, quote, "这句话不在规划原文里")
-    (line,) = _problems(data_copy)
-    assert re.search(r"field source\.quote: quote not found in the plan's text: '这句话不在规划原文里'$", line)
+    lines = _problems(data_copy)  # (the fidelity checks may also miss the record's numbers in it)
+    assert any(re.search(r"field source\.quote: quote not found in the plan's text: '这句话不在规划原文里'$", line)
+               for line in lines)

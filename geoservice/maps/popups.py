@@ -71,6 +71,16 @@ def sector_chips(ctx: PopupContext, codes: list[str]) -> str:
     return " ".join(chips)
 
 
+def inherited_note(ctx: PopupContext, basis: Mapping[str, Any] | None) -> str:
+    """Say which sectors come from the parent zone rather than the feature's own quote."""
+    if not isinstance(basis, Mapping) or not basis.get("sectors"):
+        return ""
+    names = "、".join(escape(ctx.sectors.terms[c].name_zh) if c in ctx.sectors.terms else escape(c)
+                     for c in basis["sectors"])
+    zone = bi(str(basis.get("inherited_from_zh") or ""), str(basis.get("inherited_from_en") or ""))
+    return f'<div class="src">{names}: {label(ctx, "inherited_from")} {zone}</div>'
+
+
 def district_names(ctx: PopupContext, codes: list[str]) -> str:
     """Return the host districts by name (functional zones by their own name)."""
     names = []
@@ -124,11 +134,14 @@ def popup_html(row: Mapping[str, Any], ctx: PopupContext) -> str:
     if _present(row.get("role_zh")):
         rows.append(_row(ctx, "role", escape(str(row["role_zh"]))))
     if _present(row.get("sectors")):
-        rows.append(_row(ctx, "sectors", sector_chips(ctx, list(row["sectors"]))))
+        chips = sector_chips(ctx, list(row["sectors"]))
+        rows.append(_row(ctx, "sectors", chips + inherited_note(ctx, row.get("sector_basis"))))
     if _present(row.get("districts")):
         rows.append(_row(ctx, "districts", district_names(ctx, list(row["districts"]))))
     if _present(row.get("planned_area_km2")):
-        rows.append(_row(ctx, "planned_area", f"{_number(row['planned_area_km2'])} km²"))
+        term = row.get("planned_area_zh")  # the text's word for the area (核心区规划面积)
+        term = f" ({escape(str(term))})" if _present(term) else ""
+        rows.append(_row(ctx, "planned_area", f"{_number(row['planned_area_km2'])} km²{term}"))
     if _present(row.get("targets")):
         rows.append(_row(ctx, "targets", targets_list(list(row["targets"]))))
     for key in ("enterprises", "institutions"):

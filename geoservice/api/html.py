@@ -1,0 +1,110 @@
+"""HTML pages: one Jinja environment whose filters are the formatting layer (pagetext.py), the
+small maps (pagemap.py), and the pages' own script and stylesheet (static/site.js, site.css).
+
+Templates extend base.html (blocks: title, head, content — or main inside it —, scripts) and format
+every value through the filters: `{{ row.sectors|sectors }}`, `{{ row|field("targets") }}`,
+`{{ "citation"|t }}`, `{{ source|citation(id, plan) }}`, `{{ value|show }}`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
+from starlette.responses import Response
+
+from geoservice.api.errors import NotFound
+from geoservice.api.pagemap import PageMaps
+from geoservice.api.pagetext import Formatter, Names, bi, number
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+router = APIRouter()
+
+
+class Pages:
+    """What the pages of one application share: names, map builder (made on the first page)."""
+
+    def __init__(self, request: Request) -> None:
+        """Build from the running service's catalog and data directory."""
+        service = request.app.state.service
+        self.names = Names.load(service.catalog, service.settings.data_dir)
+        self.maps = PageMaps(service.settings.data_dir, self.names.styles)
+
+    @classmethod
+    def of(cls, request: Request) -> "Pages":
+        """Return the application's pages (kept on app.state)."""
+        pages = getattr(request.app.state, "pages", None)
+        if pages is None:
+            pages = request.app.state.pages = cls(request)
+        return pages
+
+
+def _url_for(request: Request):
+    """Return a link maker for a request (the API's own cached url_for)."""
+    from geoservice.api.render import url_for
+
+    return lambda name, **params: url_for(request, name, **params)
+
+
+def formatter(request: Request) -> Formatter:
+    """Return the formatter of one request's page."""
+    return Formatter(Pages.of(request).names, _url_for(request))
+
+
+# Filters: `value|name(args)` calls Formatter.name(value, args) of the page being rendered.
+FORMATTER_FILTERS = ("sector", "sectors", "kind", "district", "districts", "plan", "precision",
+                     "feature", "features", "money", "targets", "citation", "field", "name", "t",
+                     "distance")
+
+
+def _bound(method: str):
+    """Return a Jinja filter calling one formatter method of the current page."""
+    @pass_context
+    def apply(context, *args: Any) -> Markup:
+        return getattr(context["fmt"], method)(*args)
+    return apply
+
+
+def map_data(payload: dict | None) -> Markup:
+    """Return a map payload as JSON safe inside a <script> element."""
+    return Markup(orjson.dumps(payload).decode().replace("<", "\\u003c"))
+
+
+def _environment() -> Environment:
+    """Make the one environment every page is rendered with."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update({name: _bound(name) for name in FORMATTER_FILTERS})
+    env.filters["show"] = _bound("value")
+    env.filters["number"] = number
+    env.filters["map_data"] = map_data
+    env.globals["bi"] = bi
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def html_response(template: str, request: Request, **context: Any) -> Response:
+    """Render a page with its formatter and respond."""
+    fmt = formatter(request)
+    page = ENVIRONMENT.get_template(template).render(request=request, fmt=fmt, url=fmt.url_for,
+                                                    html_url=fmt.html_url, **context)
+    return Response(page, media_type="text/html; charset=utf-8")
+
+
+@router.get("/static/{file}", name="static", include_in_schema=False)
+def static(file: str) -> Response:
+    """Serve the pages' script and stylesheet."""
+    path = STATIC / file
+    if file not in {p.name for p in STATIC.iterdir()}:
+        raise NotFound(f"no static file {file!r}")
+    return Response(path.read_bytes(), media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"),
+                    headers={"Cache-Control": "public, max-age=3600"})

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.api import render
+from geoservice.api import html, render
 from geoservice.api.errors import NotFound
 from geoservice.api.params import (
     CollectionDep, ItemsRequestDep, JsonOrHtml, JsonOrHtmlParam, ServiceDep, collection_of, negotiate, parse_crs,
@@ -92,11 +92,14 @@ def items(request: Request, collection_id: CollectionId, collection: CollectionD
 
 
 def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> dict:
-    """Context of the HTML items page."""
-    frame = render.page_frame(page, q)
-    rows = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    return {"collection": render.collection_body(request, collection), "rows": rows,
-            "matched": page.number_matched, "links": render.items_links(request, q, page)}
+    """Context of the HTML items page: the rows, the columns to show, the map, the filter form."""
+    rows = html.records(render.page_frame(page, q))
+    return {
+        "collection": collection, "rows": rows, "matched": page.number_matched, "offset": q.offset,
+        "columns": html.table_columns(list(page.frame.columns), q.properties, collection.plan),
+        "links": render.items_links(request, q, page), "choices": html.form_choices(request, collection),
+        "map": html.page_map(request, page.frame, lambda r: collection.id),
+    }
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", name="item", summary="One feature",
@@ -129,8 +132,9 @@ def _rendered_item(request: Request, service: Service, collection: Collection, f
         raise NotFound(f"no feature {feature_id!r} in collection {collection.id!r}")
     page_frame = render.page_frame(FeaturePage(frame.iloc[:1], 1), Query(collection=collection.id, crs=out_crs))
     if f == "html":
-        return render.html_response("item.html", request, collection=render.collection_body(request, collection),
-                                    feature=page_frame.drop(columns=frame.geometry.name).iloc[0].to_dict())
+        return render.html_response("item.html", request, collection=collection,
+                                    feature=html.records(page_frame)[0], links=_item_links(request, collection),
+                                    map=html.page_map(request, frame.iloc[:1], lambda r: collection.id))
     feature = render.geojson_features(page_frame, decimals=render.decimals_for(out_crs))[0]
     feature["links"] = _item_links(request, collection)
     return render.json_response(feature, render.GEOJSON, render.crs_header(out_crs))

@@ -36,6 +36,7 @@ class Pages:
         service = request.app.state.service
         self.names = Names.load(service.catalog, service.settings.data_dir)
         self.maps = PageMaps(service.settings.data_dir, self.names.styles)
+        self.choices: dict[str, dict[str, list]] = {}  # collection id -> filter form values
 
     @classmethod
     def of(cls, request: Request) -> "Pages":
@@ -108,3 +109,54 @@ def static(file: str) -> Response:
         raise NotFound(f"no static file {file!r}")
     return Response(path.read_bytes(), media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"),
                     headers={"Cache-Control": "public, max-age=3600"})
+
+
+# Columns of a features table, in this order, when a collection has them (the name comes first,
+# the rest of a record is on its own page); a collection with none of them shows every column.
+SUMMARY_COLUMNS = ("kind", "plan", "sectors", "districts", "stages", "amount", "cap", "jurisdiction",
+                   "level", "parent_adcode", "location_precision", "distance_m")
+NAME_COLUMNS = ("name_zh", "name_en", "title_zh", "title_en", "name", "id")
+# Fields of an items filter form that are simple filters on a property (`?kind=park`).
+FORM_PROPERTIES = ("kind", "districts", "location_precision", "plan")
+
+
+def records(frame) -> list[dict]:
+    """Return a frame's rows (geometry left out) with plain values: no numpy, NaN as None."""
+    from geoservice.geojson import plain
+
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    return [{k: plain(v) for k, v in r.items()} for r in frame[columns].to_dict(orient="records")]
+
+
+def table_columns(columns: list[str], chosen: tuple[str, ...] | None, plan: str | None) -> list[str]:
+    """Return the columns a features table shows: those asked for (properties=), else the summary
+    ones the frame has (not the plan on a plan's own page), else all but the name columns."""
+    if chosen is not None:
+        return [c for c in chosen if c in columns and c != "id"]
+    summary = [c for c in SUMMARY_COLUMNS if c in columns and not (c == "plan" and plan)]
+    return summary or [c for c in columns if c not in NAME_COLUMNS]
+
+
+def form_choices(request: Request, collection) -> dict[str, list]:
+    """Return the values present in a collection for each filter field it can offer (once per
+    collection): sector codes, kinds, districts, location precisions, plans."""
+    cache = Pages.of(request).choices
+    if collection.id not in cache:
+        frame = collection.frame
+        out = {}
+        if "sectors" in frame:
+            out["sectors"] = sorted({c for codes in frame["sectors"] if codes is not None for c in codes})
+        for name in FORM_PROPERTIES:
+            if name in frame and not (name == "plan" and collection.plan):
+                column = frame[name].dropna()
+                values = column.explode().dropna() if name == "districts" else column
+                out[name] = sorted(set(values.astype(str)))
+        cache[collection.id] = out
+    return cache[collection.id]
+
+
+def page_map(request: Request, frame, collection_of_row, origin=None) -> dict | None:
+    """Return the small map of a page's features (CRS84 frame); each links to its feature page."""
+    fmt = formatter(request)
+    return Pages.of(request).maps.payload(
+        frame, lambda r: fmt.feature_url(collection_of_row(r), str(r["id"])) if "id" in r else "", origin)

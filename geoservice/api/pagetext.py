@@ -50,7 +50,7 @@ def number(value: float) -> str:
 
 def bi(zh: Any, en: Any) -> Markup:
     """Return a text in both languages; the page shows one (or both when scripts are off)."""
-    zh, en = str(zh or en or ""), str(en or zh or "")
+    zh, en = str(en if zh is None else zh), str(zh if en is None else en)
     if zh == en:
         return Markup("{}").format(zh)
     return Markup('<span class="zh" lang="zh">{}</span><span class="en" lang="en">{}</span>').format(zh, en)
@@ -121,6 +121,11 @@ class Formatter:
         """Return one of the pages' own labels (data/pages.yaml), or the key itself."""
         text = self.names.labels.get(key)
         return bi(text["zh"], text["en"]) if text else Markup("{}").format(key)
+
+    def placeholder(self, key: str) -> Markup:
+        """Return the attributes of an input's placeholder in both languages (site.js picks one)."""
+        text = self.names.labels.get(key) or {"zh": key, "en": key}
+        return Markup('placeholder="{}" data-ph-zh="{}" data-ph-en="{}"').format(text["zh"], text["zh"], text["en"])
 
     def name(self, row: Mapping[str, Any]) -> Markup:
         """Return a record's name: name_zh/name_en, title_zh/title_en, name, else its id."""
@@ -318,6 +323,8 @@ class Formatter:
             return self.citation(value, row.get("id"), row.get("plan"))
         if key in ("level", "status"):
             return self.t(str(value))
+        if key == "geometry_basis":
+            return self.t(f"geometry_basis.{value}")
         method = self.FIELDS.get(key)
         if method is not None:
             return getattr(self, method)(value)

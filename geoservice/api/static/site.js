@@ -20,6 +20,8 @@
     root.lang = lang === 'zh' ? 'zh-CN' : 'en';
     var options = document.querySelectorAll('option[data-zh]');
     for (var i = 0; i < options.length; i++) options[i].textContent = options[i].getAttribute('data-' + lang);
+    var inputs = document.querySelectorAll('[data-ph-zh]');
+    for (var n = 0; n < inputs.length; n++) inputs[n].placeholder = inputs[n].getAttribute('data-ph-' + lang);
     var maps = document.querySelectorAll('.page-map');
     for (var j = 0; j < maps.length; j++) if (maps[j]._relabel) maps[j]._relabel();
   }

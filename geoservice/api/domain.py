@@ -13,9 +13,9 @@ from shapely.geometry import Point
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.api import render
+from geoservice.api import html, render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, ServiceDep, parse_crs
+from geoservice.api.params import CollectionDep, JsonOrHtml, ServiceDep, parse_crs
 from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
 from geoservice.geojson import plain
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
@@ -49,8 +49,9 @@ PointParam = Annotated[str, Param(description="x,y of the point in `crs` axis or
 CrsParam = Annotated[str | None, Param(description="CRS of the point and of the output (URI; default CRS84)")]
 
 
-@router.get("/sectors", name="sectors", summary="The sector vocabulary and the element kinds")
-def sectors(request: Request, service: ServiceDep) -> Response:
+@router.get("/sectors", name="sectors", summary="The sector vocabulary and the element kinds",
+            response_class=Response, responses=render.JSON_OR_HTML)
+def sectors(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
     """Return every sector code with Chinese/English names and synonyms, and the element kinds."""
     catalog = service.catalog
 
@@ -60,28 +61,35 @@ def sectors(request: Request, service: ServiceDep) -> Response:
             "parent": t.parent, "synonyms": list(t.synonyms) or None,
         }.items() if v is not None} for t in vocab.terms.values()]
 
-    return render.json_response({
+    body = {
         "schemes": dict(catalog.sectors.schemes), "sectors": terms(catalog.sectors),
         "kinds": terms(catalog.kinds),
         "links": [render.link(render.url_for(request, "search"), "search", render.GEOJSON,
                               "Features by sector: /search?sector=…")],
-    })
+    }
+    if f == "html":
+        return render.html_response("sectors.html", request, body=body)
+    return render.json_response(body)
 
 
-@router.get("/sectors/{label}", name="sector", summary="Resolve a sector code, name or synonym")
-def sector(request: Request, label: str, service: ServiceDep) -> Response:
+@router.get("/sectors/{label}", name="sector", summary="Resolve a sector code, name or synonym",
+            response_class=Response, responses=render.JSON_OR_HTML)
+def sector(request: Request, label: str, service: ServiceDep, f: JsonOrHtml) -> Response:
     """Return the sector codes a label refers to (children included) and links to their features."""
     codes = service.catalog.sectors.lookup(label)
     if not codes:
         raise NotFound(f"no sector code, name or synonym {label!r}; see /sectors")
     terms = [service.catalog.sectors.terms[c] for c in codes]
-    return render.json_response({
+    body = {
         "label": label,
         "matches": [{"code": t.code, "name_zh": t.name_zh, "name_en": t.name_en} for t in terms],
         "codes": sorted(service.catalog.sectors.resolve(label)),
         "links": [render.link(str(request.url_for("search").include_query_params(sector=label)),
                               "items", render.GEOJSON, "Features of these sectors in every plan")],
-    })
+    }
+    if f == "html":
+        return render.html_response("sector.html", request, body=body)
+    return render.json_response(body)
 
 
 def _features_out(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo, extra: dict | None = None) -> Response:
@@ -93,10 +101,24 @@ def _features_out(frame: gpd.GeoDataFrame, info: crs_module.CRSInfo, extra: dict
     return render.json_response(body, render.GEOJSON, render.crs_header(info))
 
 
+def _features_page(request: Request, template: str, frame: gpd.GeoDataFrame, collection_id: str | None,
+                   origin: Point | None = None, **context) -> Response:
+    """Render features (CRS84) as an HTML page: a table linking each to its page, and the map."""
+    rows = html.records(frame)
+    return render.html_response(
+        template, request, rows=rows, collection_id=collection_id,
+        columns=html.table_columns(list(frame.columns), None, None),
+        map=html.page_map(request, frame, lambda r: collection_id or r["plan"],
+                          None if origin is None else (origin.x, origin.y)),
+        **context)
+
+
 @router.get("/search", name="search", summary="Features of every plan by sector, kind, place or name",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+            response_class=Response, responses=render.GEOJSON_OR_HTML)
 def search(
+    request: Request,
     service: ServiceDep,
+    f: JsonOrHtml,
     sector: Annotated[str | None, Param(description="Sector code, Chinese/English name or synonym")] = None,
     kind: Annotated[str | None, Param(description="Element kind code or name (zh/en)")] = None,
     q: Annotated[str | None, Param(description="Text in names: Chinese, English or pinyin")] = None,
@@ -110,6 +132,8 @@ def search(
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit: {limit} is outside 1–{MAX_LIMIT}")
     if not any((sector, kind, q, district, plan)):
+        if f == "html":  # a person opening the search page: the form, not an error
+            return render.html_response("search.html", request, rows=None, matched=0)
         raise InvalidParameter("give at least one of sector, kind, q, district, plan")
     sectors = None
     if sector is not None:
@@ -131,10 +155,13 @@ def search(
                                         limit=MAX_LIMIT)).frame for c in collections]
     frame = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else collections[0].frame.iloc[0:0]
     frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-    return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
+    info = parse_crs(crs, "crs")
+    if f == "html":
+        return _features_page(request, "search.html", frame.iloc[:limit], None, matched=len(frame))
+    return _features_out(frame.iloc[:limit], info, {"numberMatched": len(frame)})
 
 
-def _nearby(service, collection_id: str, point: str, crs: str | None, k: int | None,
+def _nearby(request: Request, f: str, service, collection_id: str, point: str, crs: str | None, k: int | None,
             within_km: float | None, kind: str | None, sector: str | None) -> Response:
     """Shared body of nearest and within: true distances, optional kind/sector restriction."""
     info = parse_crs(crs, "crs")
@@ -151,13 +178,17 @@ def _nearby(service, collection_id: str, point: str, crs: str | None, k: int | N
                          equals=(("kind", kinds[0]),) if kinds else ())
     found = service.store.nearest(collection_id, origin, k,
                                   None if within_km is None else within_km * 1000.0, restrict)
+    if f == "html":
+        return _features_page(request, "nearby.html", found, collection_id, origin,
+                              collection=service.catalog[collection_id], k=k, within_km=within_km)
     return _features_out(found, info, {"origin": [origin.x, origin.y]})
 
 
 @router.get("/collections/{collection_id}/nearest", name="nearest", summary="k nearest features to a point",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+            response_class=Response, responses=render.GEOJSON_OR_HTML)
 def nearest(
-    collection: CollectionDep, service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    request: Request, collection: CollectionDep, service: ServiceDep, f: JsonOrHtml, point: PointParam,
+    crs: CrsParam = None,
     k: Annotated[int, Param(description=f"How many, 1–{MAX_K}")] = 5,
     kind: Annotated[str | None, Param(description="Only this element kind")] = None,
     sector: Annotated[str | None, Param(description="Only this sector (code, name or synonym)")] = None,
@@ -165,13 +196,13 @@ def nearest(
     """Return the k features nearest to the point, with geodesic distances (distance_m)."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    return _nearby(service, collection.id, point, crs, k, None, kind, sector)
+    return _nearby(request, f, service, collection.id, point, crs, k, None, kind, sector)
 
 
 @router.get("/collections/{collection_id}/within", name="within", summary="Features within a distance of a point",
-            response_class=Response, responses={200: {"content": {render.GEOJSON: {}}}})
+            response_class=Response, responses=render.GEOJSON_OR_HTML)
 def within(
-    collection: CollectionDep, service: ServiceDep, point: PointParam,
+    request: Request, collection: CollectionDep, service: ServiceDep, f: JsonOrHtml, point: PointParam,
     distance_km: Annotated[float, Param(description=f"Radius in km, 0–{MAX_DISTANCE_KM:g}")],
     crs: CrsParam = None,
     kind: Annotated[str | None, Param(description="Only this element kind")] = None,
@@ -180,7 +211,7 @@ def within(
     """Return every feature within distance_km of the point, nearest first (distance_m)."""
     if not (math.isfinite(distance_km) and 0 <= distance_km <= MAX_DISTANCE_KM):
         raise InvalidParameter(f"distance_km: {distance_km} is outside 0–{MAX_DISTANCE_KM:g}")
-    return _nearby(service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
+    return _nearby(request, f, service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
 
 
 def _unit(row: pd.Series | None) -> dict | None:
@@ -196,9 +227,10 @@ def _summary(frame: gpd.GeoDataFrame, extra: list[str] = ()) -> list[dict]:
     return [{k: plain(v) for k, v in rec.items()} for rec in frame[cols].to_dict(orient="records")]
 
 
-@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks")
+@router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks",
+            response_class=Response, responses=render.JSON_OR_HTML)
 def lookup(
-    service: ServiceDep, point: PointParam, crs: CrsParam = None,
+    request: Request, service: ServiceDep, f: JsonOrHtml, point: PointParam, crs: CrsParam = None,
     k: Annotated[int, Param(description=f"How many nearest sited elements, 1–{MAX_K}")] = 5,
 ) -> Response:
     """Answer which province/city/district a point is in, what each plan lays out there, the nearest
@@ -237,4 +269,7 @@ def lookup(
     if not covered:
         body["message"] = ("The point lies outside the regions the plans cover (Shandong and Sichuan); "
                            "the nearest plan elements are still listed.")
+    if f == "html":
+        return render.html_response("lookup.html", request, body=body, nearest_columns=["plan", "kind", "distance_m"],
+                                    map=html.page_map(request, nearest_frame, lambda r: r["plan"], (origin.x, origin.y)))
     return render.json_response(body)

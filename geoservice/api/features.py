@@ -147,8 +147,8 @@ def _item_links(request: Request, collection: Collection) -> list[dict]:
 
 
 @router.get("/collections/{collection_id}/queryables", name="queryables", summary="Queryable properties",
-            response_class=Response, responses={200: {"content": {"application/schema+json": {}}}})
-def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep) -> Response:
+            response_class=Response, responses={200: {"content": {"application/schema+json": {}, render.HTML: {}}}})
+def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep, f: JsonOrHtml) -> Response:
     """Return the JSON Schema of the properties usable in filters, sortby and simple filters."""
     types = collection.geometry_types
     shape = f"geometry-{types[0].lower()}" if len(types) == 1 else "geometry-any"  # Part 3 §6.3 formats
@@ -162,4 +162,6 @@ def queryables(request: Request, collection_id: CollectionId, collection: Collec
         "properties": props,
         "additionalProperties": False,
     }
+    if f == "html":
+        return render.html_response("queryables.html", request, collection=collection, schema=body)
     return render.json_response(body, "application/schema+json")

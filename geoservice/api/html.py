@@ -62,7 +62,7 @@ def formatter(request: Request) -> Formatter:
 # Filters: `value|name(args)` calls Formatter.name(value, args) of the page being rendered.
 FORMATTER_FILTERS = ("sector", "sectors", "kind", "district", "districts", "plan", "precision",
                      "feature", "features", "money", "targets", "citation", "field", "name", "t",
-                     "distance")
+                     "distance", "inline")
 
 
 def _bound(method: str):
@@ -156,7 +156,12 @@ def form_choices(request: Request, collection) -> dict[str, list]:
 
 
 def page_map(request: Request, frame, collection_of_row, origin=None) -> dict | None:
-    """Return the small map of a page's features (CRS84 frame); each links to its feature page."""
+    """Return the small map of a page's features (CRS84 frame, or None: the origin only); each
+    feature links to its page."""
+    import geopandas as gpd
+
+    if frame is None:
+        frame = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     fmt = formatter(request)
     return Pages.of(request).maps.payload(
         frame, lambda r: fmt.feature_url(collection_of_row(r), str(r["id"])) if "id" in r else "", origin)

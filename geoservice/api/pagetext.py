@@ -270,6 +270,11 @@ class Formatter:
             '<blockquote lang="zh">{}</blockquote>{}</figure>'
         ).format(doc, source.get("section") or "", source.get("quote") or "", link)
 
+    def code_of(self, vocabulary: str, label: str | None) -> str | None:
+        """Return the code a form's label means (`放射性药物` → nuc.radiopharma), to select it."""
+        codes = getattr(self.names.catalog, vocabulary).lookup(label) if label else ()
+        return codes[0] if codes else label
+
     # --- choices of the filter forms: (value, Chinese, English) ---------------------------------
     def sector_options(self, codes: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
         """Return the sectors (those given and their broader ones, or all), in vocabulary order."""
@@ -306,6 +311,10 @@ class Formatter:
             return EMPTY
         cls = Markup(' class="{}"').format(css) if css else ""
         return Markup("<ul{}>{}</ul>").format(cls, Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
+
+    def inline(self, values: Iterable[Any]) -> Markup:
+        """Return short values as one line, separated by 、."""
+        return self.listing([self.value(v) for v in values], "inline")
 
     FIELDS: Mapping[str, str] = {
         "sectors": "sectors", "kind": "kind", "districts": "districts", "plan": "plan",

@@ -66,7 +66,7 @@
         return {color: city ? '#868e96' : '#adb5bd', weight: city ? 1.2 : 0.7, fillColor: '#f4f1ea', fillOpacity: 1};
       },
       interactive: false
-    }).addTo(map);
+    });
     var layer = L.geoJSON(data.features, {
       style: function (f) {
         var p = f.properties;
@@ -80,21 +80,24 @@
       onEachFeature: function (f, l) {
         l.on('click', function () { if (f.properties.href && f.properties.href !== location.href) location.href = f.properties.href; });
       }
-    }).addTo(map);
+    });
+    var origin = data.origin ? L.latLng(data.origin[1], data.origin[0]) : null;
+    var bounds = data.features.length ? layer.getBounds() : ground.getBounds();
+    if (origin) bounds = bounds.isValid() ? bounds.extend(origin) : L.latLngBounds(origin, origin);
+    /* the view first: Leaflet clips lines against it when they are added */
+    if (bounds.isValid()) map.fitBounds(bounds, {padding: [24, 24], maxZoom: 11});
+    else map.setView([35, 110], 4);
+    ground.addTo(map);
+    layer.addTo(map);
+    if (origin) {
+      L.circleMarker(origin, {radius: 6, color: '#000', weight: 2, fillColor: '#ffd43b', fillOpacity: 1}).addTo(map);
+    }
     function relabel() {
       var lang = root.getAttribute('data-lang') === 'en' ? 'name_en' : 'name_zh';
       layer.eachLayer(function (l) { l.unbindTooltip(); l.bindTooltip(l.feature.properties[lang], {sticky: true}); });
     }
     el._relabel = relabel;
     relabel();
-    if (data.origin) {
-      L.circleMarker([data.origin[1], data.origin[0]], {radius: 5, color: '#000', weight: 2, fillColor: '#ffd43b', fillOpacity: 1})
-        .addTo(map).bindTooltip('●');
-    }
-    var bounds = data.features.length ? layer.getBounds() : ground.getBounds();
-    if (data.origin) bounds.extend([data.origin[1], data.origin[0]]);
-    if (bounds.isValid()) map.fitBounds(bounds, {padding: [24, 24], maxZoom: 11});
-    else map.setView([35, 110], 4);
   }
 
   document.addEventListener('DOMContentLoaded', function () {

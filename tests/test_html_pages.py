@@ -68,7 +68,7 @@ def visible_text(page: str) -> str:
 
 @pytest.fixture(scope="module")
 def http(catalog: Catalog):
-    """An HTTP client of the app on the memory store (the pages do not depend on the store)."""
+    """An HTTP client of the app on the memory store (for the walks over every feature)."""
     from geoservice.api.app import create_app
 
     with TestClient(create_app(Settings(data_dir=DATA_DIR), catalog)) as client:
@@ -84,18 +84,19 @@ def html_of(http, path: str) -> str:
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_resource_answers_html_by_f_or_accept_and_json_by_default(http, name: str) -> None:
+def test_every_resource_answers_html_by_f_or_accept_and_json_by_default(client, name: str) -> None:
+    """On both stores (the `client` fixture: memory and PostGIS)."""
     path = PAGES[name]
-    assert http.get(path, headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
-    assert "<html" in html_of(http, path)
-    default = http.get(path)
+    assert client.get(path, headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
+    assert "<html" in html_of(client, path)
+    default = client.get(path)
     assert default.status_code == 200
     assert re.match(r"application/(geo\+|schema\+)?json", default.headers["content-type"])
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_pages_show_no_raw_values(http, name: str) -> None:
-    text = visible_text(html_of(http, PAGES[name]))
+def test_pages_show_no_raw_values(client, name: str) -> None:
+    text = visible_text(html_of(client, PAGES[name]))
     assert not RAW_VALUES.findall(text), RAW_VALUES.findall(text)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import orjson
 from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
@@ -18,6 +19,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from geoservice.api.errors import NotFound
+from geoservice.geojson import plain
 from geoservice.api.pagemap import PageMaps
 from geoservice.api.pagetext import Formatter, Names, bi, number
 
@@ -73,6 +75,15 @@ def _bound(method: str):
     return apply
 
 
+FORMAT_NAMES = {"application/geo+json": "GeoJSON", "application/json": "JSON", "text/csv": "CSV",
+                "application/schema+json": "JSON Schema"}
+
+
+def format_name(media_type: str) -> str:
+    """Return what a person calls a media type (GeoJSON, CSV …)."""
+    return FORMAT_NAMES.get(media_type.split(";")[0], media_type)
+
+
 def map_data(payload: dict | None) -> Markup:
     """Return a map payload as JSON safe inside a <script> element."""
     return Markup(orjson.dumps(payload).decode().replace("<", "\\u003c"))
@@ -86,6 +97,7 @@ def _environment() -> Environment:
     env.filters["show"] = _bound("value")
     env.filters["number"] = number
     env.filters["map_data"] = map_data
+    env.filters["format_name"] = format_name
     env.globals["bi"] = bi
     return env
 
@@ -122,8 +134,6 @@ FORM_PROPERTIES = ("kind", "districts", "location_precision", "plan")
 
 def records(frame) -> list[dict]:
     """Return a frame's rows (geometry left out) with plain values: no numpy, NaN as None."""
-    from geoservice.geojson import plain
-
     columns = [c for c in frame.columns if c != frame.geometry.name]
     return [{k: plain(v) for k, v in r.items()} for r in frame[columns].to_dict(orient="records")]
 
@@ -158,8 +168,6 @@ def form_choices(request: Request, collection) -> dict[str, list]:
 def page_map(request: Request, frame, collection_of_row, origin=None) -> dict | None:
     """Return the small map of a page's features (CRS84 frame, or None: the origin only); each
     feature links to its page."""
-    import geopandas as gpd
-
     if frame is None:
         frame = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     fmt = formatter(request)

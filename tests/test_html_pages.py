@@ -87,7 +87,11 @@ def html_of(http, path: str) -> str:
 def test_every_resource_answers_html_by_f_or_accept_and_json_by_default(client, name: str) -> None:
     """On both stores (the `client` fixture: memory and PostGIS)."""
     path = PAGES[name]
-    assert client.get(path, headers={"Accept": "text/html"}).headers["content-type"].startswith("text/html")
+    assert (
+        client.get(path, headers={"Accept": "text/html"})
+        .headers["content-type"]
+        .startswith("text/html")
+    )
     assert "<html" in html_of(client, path)
     default = client.get(path)
     assert default.status_code == 200
@@ -110,14 +114,27 @@ def test_every_feature_page_reads_well(http, catalog: Catalog) -> None:
             assert not codes.findall(text), (fid, codes.findall(text))
 
 
-@pytest.mark.parametrize("collection_id", ["yantai-biomed-1p3x", "yantai-health-2345", "yantai-isotopes",
-                                           "sichuan-nuclear-medicine", "shandong-biomed-st-2025",
-                                           "incentives", "boundaries"])
-def test_whole_collections_as_one_items_page_read_well(http, catalog: Catalog, collection_id: str) -> None:
+@pytest.mark.parametrize(
+    "collection_id",
+    [
+        "yantai-biomed-1p3x",
+        "yantai-health-2345",
+        "yantai-isotopes",
+        "sichuan-nuclear-medicine",
+        "shandong-biomed-st-2025",
+        "incentives",
+        "boundaries",
+    ],
+)
+def test_whole_collections_as_one_items_page_read_well(
+    http, catalog: Catalog, collection_id: str
+) -> None:
     page = html_of(http, f"/collections/{collection_id}/items?limit=1000")
     text = visible_text(page)
     assert not RAW_VALUES.findall(text), RAW_VALUES.findall(text)
-    links = set(re.findall(rf'href="[^"]*/collections/{collection_id}/items/([^"?]+)\?f=html"', page))
+    links = set(
+        re.findall(rf'href="[^"]*/collections/{collection_id}/items/([^"?]+)\?f=html"', page)
+    )
     assert links >= set(catalog[collection_id].frame["id"])  # every row links to its page
 
 
@@ -138,21 +155,25 @@ def test_feature_page_names_codes_and_links_related_features(http, catalog: Cata
 
 
 def test_citation_links_to_the_quote_in_its_context(http, catalog: Catalog) -> None:
-    for collection_id, fid in [("yantai-isotopes", "yantai-isotopes.life-island"),
-                               ("incentives", "yantai-biomed-1p3x.inc.original-new-drug-project")]:
+    for collection_id, fid in [
+        ("yantai-isotopes", "yantai-isotopes.life-island"),
+        ("incentives", "yantai-biomed-1p3x.inc.original-new-drug-project"),
+    ]:
         row = catalog[collection_id].frame.set_index("id").loc[fid]
         page = html_of(http, f"/collections/{collection_id}/items/{fid}")
         text = visible_text(page)
         assert row["source"]["quote"] in text and row["source"]["section"] in text
         href = row["source"].get("href") or f"/plans/{row['plan']}/source#cite-{fid}"
-        assert re.search(rf'<a class="in-context" href="(http://testserver)?{re.escape(href)}"', page)
+        assert re.search(
+            rf'<a class="in-context" href="(http://testserver)?{re.escape(href)}"', page
+        )
 
 
 def test_items_form_asks_only_for_the_api_parameters(http, catalog: Catalog) -> None:
     """The filter form's fields are items parameters or queryables: its URLs are the API's own."""
     for collection in catalog.collections.values():
         page = html_of(http, f"/collections/{collection.id}/items")
-        form = page[page.index('<form class="filters"'):page.index("</form>")]
+        form = page[page.index('<form class="filters"') : page.index("</form>")]
         names = set(re.findall(r'name="([^"]+)"', form))
         assert names <= ITEMS_PARAMETERS | set(collection.properties), names
         action = re.search(r'action="([^"]+)"', form).group(1)
@@ -160,12 +181,19 @@ def test_items_form_asks_only_for_the_api_parameters(http, catalog: Catalog) -> 
 
 
 def test_items_page_keeps_the_query_in_its_form_and_paging(http) -> None:
-    page = html_of(http, "/collections/yantai-biomed-1p3x/items?kind=park&limit=3&bbox=121,37,122,38")
+    page = html_of(
+        http, "/collections/yantai-biomed-1p3x/items?kind=park&limit=3&bbox=121,37,122,38"
+    )
     assert '<option value="park" data-zh="产业园区" data-en="Industrial park" selected>' in page
     assert '<input type="hidden" name="bbox" value="121,37,122,38">' in page
     next_link = re.search(r'<a href="([^"]+)" rel="next">', page).group(1).replace("&amp;", "&")
     assert dict(parse_qsl(urlsplit(next_link).query)) == {
-        "kind": "park", "limit": "3", "bbox": "121,37,122,38", "f": "html", "offset": "3"}
+        "kind": "park",
+        "limit": "3",
+        "bbox": "121,37,122,38",
+        "f": "html",
+        "offset": "3",
+    }
 
 
 def test_search_page_without_criteria_shows_the_form(http) -> None:
@@ -176,6 +204,13 @@ def test_search_page_without_criteria_shows_the_form(http) -> None:
 
 def test_html_responses_are_documented(http) -> None:
     paths = http.get("/api", headers={"Accept": "application/json"}).json()["paths"]
-    for path in ("/sectors", "/sectors/{label}", "/search", "/lookup", "/collections/{collection_id}/nearest",
-                 "/collections/{collection_id}/within", "/collections/{collection_id}/queryables"):
+    for path in (
+        "/sectors",
+        "/sectors/{label}",
+        "/search",
+        "/lookup",
+        "/collections/{collection_id}/nearest",
+        "/collections/{collection_id}/within",
+        "/collections/{collection_id}/queryables",
+    ):
         assert "text/html" in paths[path]["get"]["responses"]["200"]["content"], path

@@ -19,9 +19,9 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from geoservice.api.errors import NotFound
-from geoservice.geojson import plain
 from geoservice.api.pagemap import PageMaps
 from geoservice.api.pagetext import Formatter, Names, bi, number
+from geoservice.geojson import plain
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -62,21 +62,43 @@ def formatter(request: Request) -> Formatter:
 
 
 # Filters: `value|name(args)` calls Formatter.name(value, args) of the page being rendered.
-FORMATTER_FILTERS = ("sector", "sectors", "kind", "district", "districts", "plan", "precision",
-                     "feature", "features", "money", "targets", "citation", "field", "name", "t",
-                     "distance", "inline")
+FORMATTER_FILTERS = (
+    "sector",
+    "sectors",
+    "kind",
+    "district",
+    "districts",
+    "plan",
+    "precision",
+    "feature",
+    "features",
+    "money",
+    "targets",
+    "citation",
+    "field",
+    "name",
+    "t",
+    "distance",
+    "inline",
+)
 
 
 def _bound(method: str):
     """Return a Jinja filter calling one formatter method of the current page."""
+
     @pass_context
     def apply(context, *args: Any) -> Markup:
         return getattr(context["fmt"], method)(*args)
+
     return apply
 
 
-FORMAT_NAMES = {"application/geo+json": "GeoJSON", "application/json": "JSON", "text/csv": "CSV",
-                "application/schema+json": "JSON Schema"}
+FORMAT_NAMES = {
+    "application/geo+json": "GeoJSON",
+    "application/json": "JSON",
+    "text/csv": "CSV",
+    "application/schema+json": "JSON Schema",
+}
 
 
 def format_name(media_type: str) -> str:
@@ -91,8 +113,12 @@ def map_data(payload: dict | None) -> Markup:
 
 def _environment() -> Environment:
     """Make the one environment every page is rendered with."""
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update({name: _bound(name) for name in FORMATTER_FILTERS})
     env.filters["show"] = _bound("value")
     env.filters["number"] = number
@@ -108,8 +134,9 @@ ENVIRONMENT = _environment()
 def html_response(template: str, request: Request, **context: Any) -> Response:
     """Render a page with its formatter and respond."""
     fmt = formatter(request)
-    page = ENVIRONMENT.get_template(template).render(request=request, fmt=fmt, url=fmt.url_for,
-                                                    html_url=fmt.html_url, **context)
+    page = ENVIRONMENT.get_template(template).render(
+        request=request, fmt=fmt, url=fmt.url_for, html_url=fmt.html_url, **context
+    )
     return Response(page, media_type="text/html; charset=utf-8")
 
 
@@ -119,14 +146,29 @@ def static(file: str) -> Response:
     path = STATIC / file
     if file not in {p.name for p in STATIC.iterdir()}:
         raise NotFound(f"no static file {file!r}")
-    return Response(path.read_bytes(), media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"),
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        path.read_bytes(),
+        media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"),
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
 
 
 # Columns of a features table, in this order, when a collection has them (the name comes first,
 # the rest of a record is on its own page); a collection with none of them shows every column.
-SUMMARY_COLUMNS = ("kind", "plan", "sectors", "districts", "stages", "amount", "cap", "jurisdiction",
-                   "level", "parent_adcode", "location_precision", "distance_m")
+SUMMARY_COLUMNS = (
+    "kind",
+    "plan",
+    "sectors",
+    "districts",
+    "stages",
+    "amount",
+    "cap",
+    "jurisdiction",
+    "level",
+    "parent_adcode",
+    "location_precision",
+    "distance_m",
+)
 NAME_COLUMNS = ("name_zh", "name_en", "title_zh", "title_en", "name", "id")
 # Fields of an items filter form that are simple filters on a property (`?kind=park`).
 FORM_PROPERTIES = ("kind", "districts", "location_precision", "plan")
@@ -138,7 +180,9 @@ def records(frame) -> list[dict]:
     return [{k: plain(v) for k, v in r.items()} for r in frame[columns].to_dict(orient="records")]
 
 
-def table_columns(columns: list[str], chosen: tuple[str, ...] | None, plan: str | None) -> list[str]:
+def table_columns(
+    columns: list[str], chosen: tuple[str, ...] | None, plan: str | None
+) -> list[str]:
     """Return the columns a features table shows: those asked for (properties=), else the summary
     ones the frame has (not the plan on a plan's own page), else all but the name columns."""
     if chosen is not None:
@@ -155,7 +199,9 @@ def form_choices(request: Request, collection) -> dict[str, list]:
         frame = collection.frame
         out = {}
         if "sectors" in frame:
-            out["sectors"] = sorted({c for codes in frame["sectors"] if codes is not None for c in codes})
+            out["sectors"] = sorted(
+                {c for codes in frame["sectors"] if codes is not None for c in codes}
+            )
         for name in FORM_PROPERTIES:
             if name in frame and not (name == "plan" and collection.plan):
                 column = frame[name].dropna()
@@ -172,4 +218,7 @@ def page_map(request: Request, frame, collection_of_row, origin=None) -> dict | 
         frame = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
     fmt = formatter(request)
     return Pages.of(request).maps.payload(
-        frame, lambda r: fmt.feature_url(collection_of_row(r), str(r["id"])) if "id" in r else "", origin)
+        frame,
+        lambda r: fmt.feature_url(collection_of_row(r), str(r["id"])) if "id" in r else "",
+        origin,
+    )

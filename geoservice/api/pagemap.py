@@ -44,8 +44,12 @@ class PageMaps:
         """Return the tile-less basemap (no datum shift: WGS84 as it is)."""
         return next(b for b in load_basemaps(self.data_dir).values() if b.tileless)
 
-    def payload(self, frame: gpd.GeoDataFrame, href: Callable[[dict], str],
-                origin: tuple[float, float] | None = None) -> dict | None:
+    def payload(
+        self,
+        frame: gpd.GeoDataFrame,
+        href: Callable[[dict], str],
+        origin: tuple[float, float] | None = None,
+    ) -> dict | None:
         """Return what site.js draws: the sited features (kind colour, precision symbol, link) and
         the boundaries around them; None when nothing on the page has a location."""
         sited = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
@@ -53,8 +57,12 @@ class PageMaps:
             return None
         bounds = list(sited.total_bounds) if len(sited) else [origin[0], origin[1]] * 2
         if origin is not None:
-            bounds = [min(bounds[0], origin[0]), min(bounds[1], origin[1]),
-                      max(bounds[2], origin[0]), max(bounds[3], origin[1])]
+            bounds = [
+                min(bounds[0], origin[0]),
+                min(bounds[1], origin[1]),
+                max(bounds[2], origin[0]),
+                max(bounds[3], origin[1]),
+            ]
         span = max(bounds[2] - bounds[0], bounds[3] - bounds[1], 0.2)
         tolerance = max(POLYGON_TOLERANCE_DEG, span / MAX_VERTICES_PER_VIEW)
         features = []
@@ -63,19 +71,38 @@ class PageMaps:
             kind = str(record.get("kind") or "")
             style = self.styles.kind(kind) if kind else {"colour": "#1971c2"}
             precision = self.styles.precision.get(str(record.get("location_precision") or ""), {})
-            features.append({
-                "type": "Feature",
-                "geometry": display_geometry(geom, self.basemap, tolerance),
-                "properties": {
-                    "name_zh": str(record.get("name_zh") or record.get("title_zh") or record.get("name") or record.get("id") or ""),
-                    "name_en": str(record.get("name_en") or record.get("title_en") or record.get("name") or record.get("id") or ""),
-                    "href": href(record), "colour": style["colour"],
-                    "fill_opacity": style.get("fill_opacity", 0.2),
-                    "symbol": precision.get("symbol", "solid"), "border": precision.get("border", "solid"),
-                },
-            })
-        return {"features": features, "ground": self._ground(bounds, span, tolerance),
-                "origin": list(origin) if origin is not None else None}
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": display_geometry(geom, self.basemap, tolerance),
+                    "properties": {
+                        "name_zh": str(
+                            record.get("name_zh")
+                            or record.get("title_zh")
+                            or record.get("name")
+                            or record.get("id")
+                            or ""
+                        ),
+                        "name_en": str(
+                            record.get("name_en")
+                            or record.get("title_en")
+                            or record.get("name")
+                            or record.get("id")
+                            or ""
+                        ),
+                        "href": href(record),
+                        "colour": style["colour"],
+                        "fill_opacity": style.get("fill_opacity", 0.2),
+                        "symbol": precision.get("symbol", "solid"),
+                        "border": precision.get("border", "solid"),
+                    },
+                }
+            )
+        return {
+            "features": features,
+            "ground": self._ground(bounds, span, tolerance),
+            "origin": list(origin) if origin is not None else None,
+        }
 
     def _ground(self, bounds: list[float], span: float, tolerance: float) -> dict:
         """Return the boundaries that touch the view (cities; districts too when it is narrow)."""
@@ -83,5 +110,7 @@ class PageMaps:
         view = box(bounds[0] - margin, bounds[1] - margin, bounds[2] + margin, bounds[3] + margin)
         levels = ["city", "district"] if span < DISTRICTS_BELOW_DEG else ["province", "city"]
         ground = self.ground
-        near = ground[ground["level"].isin(levels) & shapely.intersects(ground.geometry.values, view)]
+        near = ground[
+            ground["level"].isin(levels) & shapely.intersects(ground.geometry.values, view)
+        ]
         return boundaries_geojson(near, self.basemap, tolerance)

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 
 import numpy as np
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from geoservice.catalog import BOUNDARIES_ID, INCENTIVES_ID, Catalog
 from geoservice.maps.styles import Styles
@@ -50,10 +50,14 @@ def number(value: float) -> str:
 
 def bi(zh: Any, en: Any) -> Markup:
     """Return a text in both languages; the page shows one (or both when scripts are off)."""
+    if zh is None and en is None:
+        return EMPTY
     zh, en = str(en if zh is None else zh), str(zh if en is None else en)
     if zh == en:
         return Markup("{}").format(zh)
-    return Markup('<span class="zh" lang="zh">{}</span><span class="en" lang="en">{}</span>').format(zh, en)
+    return Markup(
+        '<span class="zh" lang="zh">{}</span><span class="en" lang="en">{}</span>'
+    ).format(zh, en)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Names:
 
     @cached_property
     def features(self) -> dict[str, tuple[str, str, str]]:
-        """Return feature id → (collection id, Chinese name, English name) for plans and incentives."""
+        """Return feature id → (collection id, Chinese name, English name), plans and incentives."""
         out: dict[str, tuple[str, str, str]] = {}
         for collection in [*self.catalog.plan_collections(), self.catalog[INCENTIVES_ID]]:
             frame = collection.frame
@@ -91,7 +95,9 @@ class Names:
     @cached_property
     def plan_districts(self) -> frozenset[str]:
         """Return every district or functional zone some plan feature lists."""
-        return frozenset(d for c in self.catalog.plan_collections() for ds in c.frame["districts"] for d in ds)
+        return frozenset(
+            d for c in self.catalog.plan_collections() for ds in c.frame["districts"] for d in ds
+        )
 
     def plan_title(self, plan_id: str) -> tuple[str, str]:
         """Return a plan's (Chinese, English) title, or its id twice."""
@@ -100,7 +106,7 @@ class Names:
 
 
 class Formatter:
-    """Format values for one request's page (links are absolute, as the request sees the service)."""
+    """Format values for one request's page (absolute links, as the request sees the service)."""
 
     def __init__(self, names: Names, url_for: UrlFor) -> None:
         """Bind the names to a way of making links."""
@@ -125,13 +131,18 @@ class Formatter:
     def placeholder(self, key: str) -> Markup:
         """Return the attributes of an input's placeholder in both languages (site.js picks one)."""
         text = self.names.labels.get(key) or {"zh": key, "en": key}
-        return Markup('placeholder="{}" data-ph-zh="{}" data-ph-en="{}"').format(text["zh"], text["zh"], text["en"])
+        return Markup('placeholder="{}" data-ph-zh="{}" data-ph-en="{}"').format(
+            text["zh"], text["zh"], text["en"]
+        )
 
     def name(self, row: Mapping[str, Any]) -> Markup:
         """Return a record's name: name_zh/name_en, title_zh/title_en, name, else its id."""
         for zh, en in (("name_zh", "name_en"), ("title_zh", "title_en")):
             if present(row.get(zh)) or present(row.get(en)):
-                return bi(row.get(zh) if present(row.get(zh)) else None, row.get(en) if present(row.get(en)) else None)
+                return bi(
+                    row.get(zh) if present(row.get(zh)) else None,
+                    row.get(en) if present(row.get(en)) else None,
+                )
         for key in ("name", "NAME", "title", "id"):
             if present(row.get(key)):
                 return Markup("{}").format(row[key])
@@ -144,7 +155,8 @@ class Formatter:
             return Markup("{}").format(code)
         colour = self.names.styles.sector_colour(code, self.names.catalog.sectors)
         return Markup('<a class="chip" style="--c:{}" href="{}" title="{}">{}</a>').format(
-            colour, self.html_url("sector", label=code), code, bi(term.name_zh, term.name_en))
+            colour, self.html_url("sector", label=code), code, bi(term.name_zh, term.name_en)
+        )
 
     def sectors(self, codes: Iterable[str]) -> Markup:
         """Return sectors as a list of chips."""
@@ -157,7 +169,8 @@ class Formatter:
             return Markup("{}").format(code)
         colour = self.names.styles.kind(code)["colour"]
         return Markup('<span class="kind" style="--c:{}" title="{}">{}</span>').format(
-            colour, code, bi(term.name_zh, term.name_en))
+            colour, code, bi(term.name_zh, term.name_en)
+        )
 
     def district(self, code: Any) -> Markup:
         """Return an adcode or functional zone by name; adcodes link to their boundary's page."""
@@ -170,7 +183,8 @@ class Formatter:
         if code in self.names.catalog.boundaries.zones:
             return Markup('<span title="{}">{}</span>').format(code, bi(*names))
         return Markup('<a href="{}" title="{}">{}</a>').format(
-            self.feature_url(BOUNDARIES_ID, code), code, bi(*names))
+            self.feature_url(BOUNDARIES_ID, code), code, bi(*names)
+        )
 
     def districts(self, codes: Iterable[str]) -> Markup:
         """Return host districts as a list of names."""
@@ -181,7 +195,8 @@ class Formatter:
         if plan_id not in self.names.catalog.plans:
             return Markup("{}").format(plan_id)
         return Markup('<a href="{}">{}</a>').format(
-            self.html_url("collection", collection_id=plan_id), bi(*self.names.plan_title(plan_id)))
+            self.html_url("collection", collection_id=plan_id), bi(*self.names.plan_title(plan_id))
+        )
 
     def precision(self, code: str) -> Markup:
         """Return how a location was obtained, in words (labels of data/maps/styles.yaml)."""
@@ -195,7 +210,8 @@ class Formatter:
             return Markup("{}").format(feature_id)
         collection_id, zh, en = known
         return Markup('<a href="{}" title="{}">{}</a>').format(
-            self.feature_url(collection_id, feature_id), feature_id, bi(zh, en))
+            self.feature_url(collection_id, feature_id), feature_id, bi(zh, en)
+        )
 
     def features(self, ids: Iterable[str]) -> Markup:
         """Return links to features."""
@@ -205,8 +221,11 @@ class Formatter:
         """Return an amount or cap: value and unit, what it is counted per, a note."""
         if not present(money):
             return EMPTY
-        parts = [Markup("{} {}").format(number(money["value"]), money.get("unit") or "")
-                 if present(money.get("value")) else EMPTY]
+        parts = [
+            Markup("{} {}").format(number(money["value"]), money.get("unit") or "")
+            if present(money.get("value"))
+            else EMPTY
+        ]
         for key in ("per", "note"):
             if present(money.get(key)):
                 parts.append(Markup('<span class="muted">{}</span>').format(money[key]))
@@ -216,7 +235,11 @@ class Formatter:
         """Return a distance in km (m below 1 km)."""
         if not present(metres):
             return EMPTY
-        return Markup("{} km").format(number(round(metres / 1000, 1))) if metres >= 1000 else Markup("{} m").format(int(metres))
+        return (
+            Markup("{} km").format(number(round(metres / 1000, 1)))
+            if metres >= 1000
+            else Markup("{} m").format(int(metres))
+        )
 
     def targets(self, targets: Iterable[Any], plan_id: str | None = None) -> Markup:
         """Return numeric targets as a small table: metric, value and unit, year, and the clause
@@ -227,26 +250,39 @@ class Formatter:
         cited = any(present(t.get("source")) for t in targets)
         rows = []
         for t in targets:
-            cells = [bi(t.get("metric_zh") or t.get("metric"), t.get("metric")),
-                     Markup("{} {}").format(number(t["value"]), t.get("unit") or "") if present(t.get("value")) else EMPTY,
-                     t["year"] if present(t.get("year")) else EMPTY]
+            cells = [
+                bi(t.get("metric_zh") or t.get("metric"), t.get("metric")),
+                Markup("{} {}").format(number(t["value"]), t.get("unit") or "")
+                if present(t.get("value"))
+                else EMPTY,
+                t["year"] if present(t.get("year")) else EMPTY,
+            ]
             if cited:
                 cells.append(self.clause(t.get("source"), plan_id))
-            rows.append(Markup("<tr><td>{}</td><td class=num>{}</td><td>{}</td>{}</tr>").format(
-                *cells[:3], Markup("<td>{}</td>").format(cells[3]) if cited else ""))
+            rows.append(
+                Markup("<tr><td>{}</td><td class=num>{}</td><td>{}</td>{}</tr>").format(
+                    *cells[:3], Markup("<td>{}</td>").format(cells[3]) if cited else ""
+                )
+            )
         keys = ["metric", "value", "year", *(["clause"] if cited else [])]
         head = Markup("").join(Markup("<th>{}</th>").format(self.t(k)) for k in keys)
-        return Markup('<table class="small targets"><tr>{}</tr>{}</table>').format(head, Markup("").join(rows))
+        return Markup('<table class="small targets"><tr>{}</tr>{}</table>').format(
+            head, Markup("").join(rows)
+        )
 
     def clause(self, source: Mapping[str, Any] | None, plan_id: str | None = None) -> Markup:
         """Return a short citation: the clause, the quote on hover, a link to its context."""
         if not present(source):
             return EMPTY
         href = self.source_href(source, None, plan_id)
-        text = Markup('<abbr title="{}">{}</abbr>').format(source.get("quote") or "", source.get("section") or "")
+        text = Markup('<abbr title="{}">{}</abbr>').format(
+            source.get("quote") or "", source.get("section") or ""
+        )
         return Markup('<a href="{}">{}</a>').format(href, text) if href else text
 
-    def source_href(self, source: Mapping[str, Any], record_id: str | None, plan_id: str | None) -> str | None:
+    def source_href(
+        self, source: Mapping[str, Any], record_id: str | None, plan_id: str | None
+    ) -> str | None:
         """Return where a citation can be read in its context: the citation's own `href`, else the
         plan's source page anchored at the record."""
         if present(source.get("href")):
@@ -256,17 +292,32 @@ class Formatter:
         anchor = f"#cite-{quote(str(record_id))}" if record_id else ""
         return f"{self.url_for('landing').rstrip('/')}/plans/{quote(plan_id)}/source{anchor}"
 
-    def citation(self, source: Mapping[str, Any] | None, record_id: str | None = None,
-                 plan_id: str | None = None) -> Markup:
+    def citation(
+        self,
+        source: Mapping[str, Any] | None,
+        record_id: str | None = None,
+        plan_id: str | None = None,
+    ) -> Markup:
         """Return the citation block: document (number and title), clause, verbatim quote, link."""
         if not present(source):
             return EMPTY
-        doc = " ".join(p for p in (source.get("doc"), f"《{source['title']}》" if present(source.get("title")) else "")
-                       if present(p))
+        doc = " ".join(
+            p
+            for p in (
+                source.get("doc"),
+                f"《{source['title']}》" if present(source.get("title")) else "",
+            )
+            if present(p)
+        )
         href = self.source_href(source, record_id, plan_id)
-        link = Markup('<a class="in-context" href="{}">{}</a>').format(href, self.t("read_in_context")) if href else ""
+        link = (
+            Markup('<a class="in-context" href="{}">{}</a>').format(href, self.t("read_in_context"))
+            if href
+            else ""
+        )
         return Markup(
-            '<figure class="citation"><figcaption><span class="doc">{}</span> <span class="clause">{}</span></figcaption>'
+            '<figure class="citation"><figcaption><span class="doc">{}</span> '
+            '<span class="clause">{}</span></figcaption>'
             '<blockquote lang="zh">{}</blockquote>{}</figure>'
         ).format(doc, source.get("section") or "", source.get("quote") or "", link)
 
@@ -280,17 +331,23 @@ class Formatter:
         """Return the sectors (those given and their broader ones, or all), in vocabulary order."""
         vocab = self.names.catalog.sectors
         keep = vocab.with_ancestors(codes) if codes is not None else vocab.terms.keys()
-        return [(t.code, ("　" if t.parent else "") + t.name_zh, ("  " if t.parent else "") + t.name_en)
-                for t in vocab.terms.values() if t.code in keep]
+        return [
+            (t.code, ("　" if t.parent else "") + t.name_zh, ("  " if t.parent else "") + t.name_en)
+            for t in vocab.terms.values()
+            if t.code in keep
+        ]
 
     def kind_options(self, codes: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
         """Return the element kinds (those given, or all), in vocabulary order."""
         keep = set(codes) if codes is not None else None
-        return [(t.code, t.name_zh, t.name_en) for t in self.names.catalog.kinds.terms.values()
-                if keep is None or t.code in keep]
+        return [
+            (t.code, t.name_zh, t.name_en)
+            for t in self.names.catalog.kinds.terms.values()
+            if keep is None or t.code in keep
+        ]
 
     def district_options(self, codes: Iterable[str] | None = None) -> list[tuple[str, str, str]]:
-        """Return districts and functional zones by name (those given, or every one a plan lists)."""
+        """Return districts and functional zones by name (those given, or all that plans list)."""
         names = self.names.boundary_names
         codes = sorted(set(codes if codes is not None else self.names.plan_districts))
         return [(c, *names.get(c, (c, c))) for c in codes]
@@ -298,7 +355,11 @@ class Formatter:
     def precision_options(self, codes: Iterable[str]) -> list[tuple[str, str, str]]:
         """Return location precisions in the order of the map legend."""
         keep = set(codes)
-        return [(k, v["label_zh"], v["label_en"]) for k, v in self.names.styles.precision.items() if k in keep]
+        return [
+            (k, v["label_zh"], v["label_en"])
+            for k, v in self.names.styles.precision.items()
+            if k in keep
+        ]
 
     def plan_options(self) -> list[tuple[str, str, str]]:
         """Return every plan by title."""
@@ -310,21 +371,33 @@ class Formatter:
         if not items:
             return EMPTY
         cls = Markup(' class="{}"').format(css) if css else ""
-        return Markup("<ul{}>{}</ul>").format(cls, Markup("").join(Markup("<li>{}</li>").format(i) for i in items))
+        return Markup("<ul{}>{}</ul>").format(
+            cls, Markup("").join(Markup("<li>{}</li>").format(i) for i in items)
+        )
 
     def inline(self, values: Iterable[Any]) -> Markup:
         """Return short values as one line, separated by 、."""
         return self.listing([self.value(v) for v in values], "inline")
 
     FIELDS: Mapping[str, str] = {
-        "sectors": "sectors", "kind": "kind", "districts": "districts", "plan": "plan",
-        "location_precision": "precision", "related": "features", "targets": "targets",
-        "amount": "money", "cap": "money", "jurisdiction": "district", "parent_adcode": "district",
-        "link_from": "feature", "link_to": "feature", "distance_m": "distance",
+        "sectors": "sectors",
+        "kind": "kind",
+        "districts": "districts",
+        "plan": "plan",
+        "location_precision": "precision",
+        "related": "features",
+        "targets": "targets",
+        "amount": "money",
+        "cap": "money",
+        "jurisdiction": "district",
+        "parent_adcode": "district",
+        "link_from": "feature",
+        "link_to": "feature",
+        "distance_m": "distance",
     }
 
     def field(self, row: Mapping[str, Any], key: str) -> Markup:
-        """Return one property of a record, formatted by what it is (a code, a list, a citation …)."""
+        """Return one property of a record, formatted by what it is (code, list, citation …)."""
         value = row.get(key)
         if not present(value):
             return EMPTY
@@ -352,9 +425,16 @@ class Formatter:
         if isinstance(value, (int, float)):
             return Markup(number(value))
         if isinstance(value, Mapping):
-            rows = [Markup("<tr><th>{}</th><td>{}</td></tr>").format(self.t(str(k)), self.value(v))
-                    for k, v in value.items() if present(v)]
-            return Markup('<table class="small">{}</table>').format(Markup("").join(rows)) if rows else EMPTY
+            rows = [
+                Markup("<tr><th>{}</th><td>{}</td></tr>").format(self.t(str(k)), self.value(v))
+                for k, v in value.items()
+                if present(v)
+            ]
+            return (
+                Markup('<table class="small">{}</table>').format(Markup("").join(rows))
+                if rows
+                else EMPTY
+            )
         if isinstance(value, (list, tuple)):
             if value and all(isinstance(v, Mapping) for v in value):
                 return self.records(value)
@@ -368,6 +448,9 @@ class Formatter:
         keys = list(dict.fromkeys(k for r in records for k, v in r.items() if present(v)))
         head = Markup("").join(Markup("<th>{}</th>").format(self.t(k)) for k in keys)
         body = Markup("").join(
-            Markup("<tr>{}</tr>").format(Markup("").join(Markup("<td>{}</td>").format(self.value(r.get(k))) for k in keys))
-            for r in records)
+            Markup("<tr>{}</tr>").format(
+                Markup("").join(Markup("<td>{}</td>").format(self.value(r.get(k))) for k in keys)
+            )
+            for r in records
+        )
         return Markup('<table class="small"><tr>{}</tr>{}</table>').format(head, body)

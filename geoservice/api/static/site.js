@@ -85,7 +85,7 @@
     var bounds = data.features.length ? layer.getBounds() : ground.getBounds();
     if (origin) bounds = bounds.isValid() ? bounds.extend(origin) : L.latLngBounds(origin, origin);
     /* the view first: Leaflet clips lines against it when they are added */
-    if (bounds.isValid()) map.fitBounds(bounds, {padding: [24, 24], maxZoom: 11});
+    if (bounds.isValid()) map.fitBounds(bounds, {padding: [24, 24], maxZoom: 10});
     else map.setView([35, 110], 4);
     ground.addTo(map);
     layer.addTo(map);

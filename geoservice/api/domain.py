@@ -107,7 +107,7 @@ def _features_page(request: Request, template: str, frame: gpd.GeoDataFrame, col
     rows = html.records(frame)
     return render.html_response(
         template, request, rows=rows, collection_id=collection_id,
-        columns=html.table_columns(list(frame.columns), None, None),
+        columns=html.table_columns(frame, None, None),
         map=html.page_map(request, frame, lambda r: collection_id or r["plan"],
                           None if origin is None else (origin.x, origin.y)),
         **context)

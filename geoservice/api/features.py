@@ -96,7 +96,7 @@ def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> di
     rows = html.records(render.page_frame(page, q))
     return {
         "collection": collection, "rows": rows, "matched": page.number_matched, "offset": q.offset,
-        "columns": html.table_columns(list(page.frame.columns), q.properties, collection.plan),
+        "columns": html.table_columns(page.frame, q.properties, collection.plan),
         "links": render.items_links(request, q, page), "choices": html.form_choices(request, collection),
         "map": html.page_map(request, page.frame, lambda r: collection.id),
     }

@@ -9,7 +9,7 @@ every value through the filters: `{{ row.sectors|sectors }}`, `{{ row|field("tar
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import geopandas as gpd
 import orjson
@@ -21,6 +21,8 @@ from starlette.responses import Response
 from geoservice.api.errors import NotFound
 from geoservice.api.pagemap import PageMaps
 from geoservice.api.pagetext import Formatter, Names, bi, number
+from geoservice.api.render import url_for
+from geoservice.catalog import Collection
 from geoservice.geojson import plain
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,16 +51,11 @@ class Pages:
         return pages
 
 
-def _url_for(request: Request):
-    """Return a link maker for a request (the API's own cached url_for)."""
-    from geoservice.api.render import url_for
-
-    return lambda name, **params: url_for(request, name, **params)
-
-
 def formatter(request: Request) -> Formatter:
-    """Return the formatter of one request's page."""
-    return Formatter(Pages.of(request).names, _url_for(request))
+    """Return the formatter of one request's page (links by the API's own cached url_for)."""
+    return Formatter(
+        Pages.of(request).names, lambda name, **params: url_for(request, name, **params)
+    )
 
 
 # Filters: `value|name(args)` calls Formatter.name(value, args) of the page being rendered.
@@ -140,12 +137,12 @@ def html_response(template: str, request: Request, **context: Any) -> Response:
     return Response(page, media_type="text/html; charset=utf-8")
 
 
-@router.get("/static/{file}", name="static", include_in_schema=False)
-def static(file: str) -> Response:
+@router.get("/pages/assets/{file}", name="page-assets", include_in_schema=False)
+def page_asset(file: str) -> Response:
     """Serve the pages' script and stylesheet."""
     path = STATIC / file
     if file not in {p.name for p in STATIC.iterdir()}:
-        raise NotFound(f"no static file {file!r}")
+        raise NotFound(f"no page asset {file!r}")
     return Response(
         path.read_bytes(),
         media_type=STATIC_TYPES.get(path.suffix, "application/octet-stream"),
@@ -174,24 +171,25 @@ NAME_COLUMNS = ("name_zh", "name_en", "title_zh", "title_en", "name", "id")
 FORM_PROPERTIES = ("kind", "districts", "location_precision", "plan")
 
 
-def records(frame) -> list[dict]:
+def records(frame: gpd.GeoDataFrame) -> list[dict]:
     """Return a frame's rows (geometry left out) with plain values: no numpy, NaN as None."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
     return [{k: plain(v) for k, v in r.items()} for r in frame[columns].to_dict(orient="records")]
 
 
 def table_columns(
-    columns: list[str], chosen: tuple[str, ...] | None, plan: str | None
+    frame: gpd.GeoDataFrame, chosen: tuple[str, ...] | None, plan: str | None
 ) -> list[str]:
     """Return the columns a features table shows: those asked for (properties=), else the summary
     ones the frame has (not the plan on a plan's own page), else all but the name columns."""
+    columns = [c for c in frame.columns if c != frame.geometry.name]
     if chosen is not None:
         return [c for c in chosen if c in columns and c != "id"]
     summary = [c for c in SUMMARY_COLUMNS if c in columns and not (c == "plan" and plan)]
     return summary or [c for c in columns if c not in NAME_COLUMNS]
 
 
-def form_choices(request: Request, collection) -> dict[str, list]:
+def form_choices(request: Request, collection: Collection) -> dict[str, list]:
     """Return the values present in a collection for each filter field it can offer (once per
     collection): sector codes, kinds, districts, location precisions, plans."""
     cache = Pages.of(request).choices
@@ -199,9 +197,8 @@ def form_choices(request: Request, collection) -> dict[str, list]:
         frame = collection.frame
         out = {}
         if "sectors" in frame:
-            out["sectors"] = sorted(
-                {c for codes in frame["sectors"] if codes is not None for c in codes}
-            )
+            lists = frame["sectors"].dropna().explode().dropna()  # lists of codes, one per row
+            out["sectors"] = sorted(set(lists.astype(str)))
         for name in FORM_PROPERTIES:
             if name in frame and not (name == "plan" and collection.plan):
                 column = frame[name].dropna()
@@ -211,7 +208,12 @@ def form_choices(request: Request, collection) -> dict[str, list]:
     return cache[collection.id]
 
 
-def page_map(request: Request, frame, collection_of_row, origin=None) -> dict | None:
+def page_map(
+    request: Request,
+    frame: gpd.GeoDataFrame | None,
+    collection_of_row: Callable[[dict], str],
+    origin: tuple[float, float] | None = None,
+) -> dict | None:
     """Return the small map of a page's features (CRS84 frame, or None: the origin only); each
     feature links to its page."""
     if frame is None:

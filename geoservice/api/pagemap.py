@@ -15,6 +15,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import box
 
+from geoservice.api.pagetext import present
 from geoservice.boundaries import read_geojson
 from geoservice.maps.basemaps import Basemap, load_basemaps
 from geoservice.maps.display import POLYGON_TOLERANCE_DEG, boundaries_geojson, display_geometry
@@ -22,6 +23,11 @@ from geoservice.maps.styles import Styles
 
 DISTRICTS_BELOW_DEG = 1.5  # a view narrower than this also draws district borders
 MAX_VERTICES_PER_VIEW = 400  # simplify so that a view is drawn with about this many vertices across
+
+
+def _label(record: dict, *keys: str) -> str:
+    """Return the first of some properties that holds a value (a feature's tooltip)."""
+    return next((str(record[k]) for k in keys if present(record.get(k))), "")
 
 
 class PageMaps:
@@ -68,28 +74,16 @@ class PageMaps:
         features = []
         records = sited.drop(columns=sited.geometry.name).to_dict(orient="records")
         for record, geom in zip(records, sited.geometry.values):
-            kind = str(record.get("kind") or "")
+            kind = _label(record, "kind")
             style = self.styles.kind(kind) if kind else {"colour": "#1971c2"}
-            precision = self.styles.precision.get(str(record.get("location_precision") or ""), {})
+            precision = self.styles.precision.get(_label(record, "location_precision"), {})
             features.append(
                 {
                     "type": "Feature",
                     "geometry": display_geometry(geom, self.basemap, tolerance),
                     "properties": {
-                        "name_zh": str(
-                            record.get("name_zh")
-                            or record.get("title_zh")
-                            or record.get("name")
-                            or record.get("id")
-                            or ""
-                        ),
-                        "name_en": str(
-                            record.get("name_en")
-                            or record.get("title_en")
-                            or record.get("name")
-                            or record.get("id")
-                            or ""
-                        ),
+                        "name_zh": _label(record, "name_zh", "title_zh", "name", "id"),
+                        "name_en": _label(record, "name_en", "title_en", "name", "id"),
                         "href": href(record),
                         "colour": style["colour"],
                         "fill_opacity": style.get("fill_opacity", 0.2),

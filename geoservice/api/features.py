@@ -96,10 +96,17 @@ def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> di
     rows = html.records(render.page_frame(page, q))
     return {
         "collection": collection, "rows": rows, "matched": page.number_matched, "offset": q.offset,
-        "columns": html.table_columns(page.frame, q.properties, collection.plan),
+        "columns": html.table_columns(page.frame, q.properties, collection.plan,
+                                      _fixed(q, collection)),
         "links": render.items_links(request, q, page), "choices": html.form_choices(request, collection),
         "map": html.page_map(request, page.frame, lambda r: collection.id),
     }
+
+
+def _fixed(q: Query, collection: Collection) -> set[str]:
+    """Return the properties a simple filter sets to one value on every row (`?kind=park`): their
+    column would repeat it (list properties only contain the value, so they stay)."""
+    return {key for key, _ in q.equals if collection.properties.get(key, {}).get("type") != "array"}
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", name="item", summary="One feature",

@@ -178,15 +178,20 @@ def records(frame: gpd.GeoDataFrame) -> list[dict]:
 
 
 def table_columns(
-    frame: gpd.GeoDataFrame, chosen: tuple[str, ...] | None, plan: str | None
+    frame: gpd.GeoDataFrame,
+    chosen: tuple[str, ...] | None,
+    plan: str | None,
+    fixed: set[str] = frozenset(),
 ) -> list[str]:
     """Return the columns a features table shows: those asked for (properties=), else the summary
-    ones the frame has (not the plan on a plan's own page), else all but the name columns."""
+    ones the frame has, else all but the name columns; never a column every row has the same value
+    in by construction (the plan on a plan's own page, `fixed` by a simple filter)."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
     if chosen is not None:
         return [c for c in chosen if c in columns and c != "id"]
-    summary = [c for c in SUMMARY_COLUMNS if c in columns and not (c == "plan" and plan)]
-    return summary or [c for c in columns if c not in NAME_COLUMNS]
+    fixed = {*fixed, *(["plan"] if plan else [])}
+    summary = [c for c in SUMMARY_COLUMNS if c in columns and c not in fixed]
+    return summary or [c for c in columns if c not in NAME_COLUMNS and c not in fixed]
 
 
 def form_choices(request: Request, collection: Collection) -> dict[str, list]:

@@ -391,6 +391,7 @@ class Formatter:
         "cap": "money",
         "jurisdiction": "district",
         "parent_adcode": "district",
+        "stages": "inline",
         "link_from": "feature",
         "link_to": "feature",
         "distance_m": "distance",
@@ -399,6 +400,8 @@ class Formatter:
     def field(self, row: Mapping[str, Any], key: str) -> Markup:
         """Return one property of a record, formatted by what it is (code, list, citation …)."""
         value = row.get(key)
+        if key == "sectors" and "jurisdiction" in row and not present(value):
+            return self.t("all_sectors_of_plan")  # an incentive's [] (docs/data-model.md)
         if not present(value):
             return EMPTY
         if key == "source" and isinstance(value, Mapping):

@@ -1,9 +1,11 @@
 """HTML pages: one Jinja environment whose filters are the formatting layer (pagetext.py), the
 small maps (pagemap.py), and the pages' own script and stylesheet (static/site.js, site.css).
 
-Templates extend base.html (blocks: title, head, content — or main inside it —, scripts) and format
-every value through the filters: `{{ row.sectors|sectors }}`, `{{ row|field("targets") }}`,
-`{{ "citation"|t }}`, `{{ source|citation(id, plan) }}`, `{{ value|show }}`.
+A page: `render.html_response("x.html", request, **context)` with a template that extends
+base.html, whose blocks are `title`, `head` (e.g. `{{ m.map_assets() }}`), `content` (or `main`,
+inside it), `formats` (the footer's other-format links) and `scripts`. Every value goes through
+the filters: `{{ row.sectors|sectors }}`, `{{ row|field("targets") }}`, `{{ "citation"|t }}` (a
+label of data/pages.yaml), `{{ source|citation(id, plan) }}`, `{{ value|show }}` (anything).
 """
 
 from __future__ import annotations
@@ -129,10 +131,11 @@ ENVIRONMENT = _environment()
 
 
 def html_response(template: str, request: Request, **context: Any) -> Response:
-    """Render a page with its formatter and respond."""
+    """Render a page with its formatter and respond. Every page gets `request`, `fmt` (the
+    formatter) and its link makers `url` and `html_url`; a page's own context comes on top."""
     fmt = formatter(request)
     page = ENVIRONMENT.get_template(template).render(
-        request=request, fmt=fmt, url=fmt.url_for, html_url=fmt.html_url, **context
+        {"request": request, "fmt": fmt, "url": fmt.url_for, "html_url": fmt.html_url, **context}
     )
     return Response(page, media_type="text/html; charset=utf-8")
 

@@ -236,7 +236,7 @@ class Formatter:
         if not present(metres):
             return EMPTY
         return (
-            Markup("{} km").format(number(round(metres / 1000, 1)))
+            Markup("{} km").format(number(round(metres / 1000, 1 if metres < 100_000 else 0)))
             if metres >= 1000
             else Markup("{} m").format(int(metres))
         )

@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from geoservice import __version__
-from geoservice.api import common, domain, features, firms, incentives, invest, maps, plans, render, tiles
+from geoservice.api import (
+    common, domain, features, firms, html, incentives, invest, maps, plans, render, tiles,
+)
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
@@ -26,7 +28,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest)
+ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest, html)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:

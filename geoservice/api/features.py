@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
-from geoservice.api import downloads, render
+from geoservice.api import downloads, html, render
 from geoservice.api.errors import NotFound
 from geoservice.api.params import (
     CollectionDep, ItemsRequestDep, JsonOrHtml, JsonOrHtmlParam, ServiceDep, collection_of, negotiate, parse_crs,
@@ -97,11 +97,21 @@ def items(request: Request, collection_id: CollectionId, collection: CollectionD
 
 
 def _html_items(request: Request, collection, q: Query, page: FeaturePage) -> dict:
-    """Context of the HTML items page."""
-    frame = render.page_frame(page, q)
-    rows = frame.drop(columns=frame.geometry.name).to_dict(orient="records")
-    return {"collection": render.collection_body(request, collection), "rows": rows,
-            "matched": page.number_matched, "links": render.items_links(request, q, page)}
+    """Context of the HTML items page: the rows, the columns to show, the map, the filter form."""
+    rows = html.records(render.page_frame(page, q))
+    return {
+        "collection": collection, "rows": rows, "matched": page.number_matched, "offset": q.offset,
+        "columns": html.table_columns(page.frame, q.properties, collection.plan,
+                                      _fixed(q, collection)),
+        "links": render.items_links(request, q, page), "choices": html.form_choices(request, collection),
+        "map": html.page_map(request, page.frame, lambda r: collection.id),
+    }
+
+
+def _fixed(q: Query, collection: Collection) -> set[str]:
+    """Return the properties a simple filter sets to one value on every row (`?kind=park`): their
+    column would repeat it (list properties only contain the value, so they stay)."""
+    return {key for key, _ in q.equals if collection.properties.get(key, {}).get("type") != "array"}
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}", name="item", summary="One feature",
@@ -134,8 +144,9 @@ def _rendered_item(request: Request, service: Service, collection: Collection, f
         raise NotFound(f"no feature {feature_id!r} in collection {collection.id!r}")
     page_frame = render.page_frame(FeaturePage(frame.iloc[:1], 1), Query(collection=collection.id, crs=out_crs))
     if f == "html":
-        return render.html_response("item.html", request, collection=render.collection_body(request, collection),
-                                    feature=page_frame.drop(columns=frame.geometry.name).iloc[0].to_dict())
+        return render.html_response("item.html", request, collection=collection,
+                                    feature=html.records(page_frame)[0], links=_item_links(request, collection),
+                                    map=html.page_map(request, frame.iloc[:1], lambda r: collection.id))
     feature = render.geojson_features(page_frame, decimals=render.decimals_for(out_crs))[0]
     feature["links"] = _item_links(request, collection)
     return render.json_response(feature, render.GEOJSON, render.crs_header(out_crs))
@@ -148,8 +159,8 @@ def _item_links(request: Request, collection: Collection) -> list[dict]:
 
 
 @router.get("/collections/{collection_id}/queryables", name="queryables", summary="Queryable properties",
-            response_class=Response, responses={200: {"content": {"application/schema+json": {}}}})
-def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep) -> Response:
+            response_class=Response, responses={200: {"content": {"application/schema+json": {}, render.HTML: {}}}})
+def queryables(request: Request, collection_id: CollectionId, collection: CollectionDep, f: JsonOrHtml) -> Response:
     """Return the JSON Schema of the properties usable in filters, sortby and simple filters."""
     types = collection.geometry_types
     shape = f"geometry-{types[0].lower()}" if len(types) == 1 else "geometry-any"  # Part 3 §6.3 formats
@@ -163,4 +174,6 @@ def queryables(request: Request, collection_id: CollectionId, collection: Collec
         "properties": props,
         "additionalProperties": False,
     }
+    if f == "html":
+        return render.html_response("queryables.html", request, collection=collection, schema=body)
     return render.json_response(body, "application/schema+json")

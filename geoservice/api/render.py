@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import orjson
 from fastapi import Request
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 
 from geoservice import crs as crs_module
@@ -24,12 +22,7 @@ GPKG = "application/geopackage+sqlite3"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 JSON_OR_HTML = {200: {"description": "JSON, or HTML with f=html", "content": {JSON: {}, HTML: {}}}}
-
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-)
-
+GEOJSON_OR_HTML = {200: {"description": "GeoJSON, or HTML with f=html", "content": {GEOJSON: {}, HTML: {}}}}
 
 def json_response(body: Any, media_type: str = JSON, headers: dict | None = None, status: int = 200) -> Response:
     """Serialise with orjson (numpy-aware) into a response."""
@@ -38,9 +31,10 @@ def json_response(body: Any, media_type: str = JSON, headers: dict | None = None
 
 
 def html_response(template: str, request: Request, **context: Any) -> Response:
-    """Render a Jinja template."""
-    page = _templates.get_template(template).render(request=request, **context)
-    return Response(page, media_type="text/html; charset=utf-8")
+    """Render a page of geoservice/api/templates (through the formatting layer of html.py)."""
+    from geoservice.api import html  # html.py links through url_for below
+
+    return html.html_response(template, request, **context)
 
 
 def link(href: str, rel: str, type_: str, title: str | None = None, **extra: Any) -> dict:

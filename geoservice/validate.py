@@ -27,6 +27,7 @@ def validate(data_dir: Path, shared_dir: Path | None) -> tuple[list[Problem], Ca
     except DataError as exc:
         return exc.problems, None
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
+    problems += check_geometry_files(catalog)
     if shared_dir is not None:
         problems += check_quotes(catalog, shared_dir / "seeds")
         problems += check_inventory(catalog, shared_dir / "INVENTORY.md")
@@ -76,6 +77,22 @@ def check_points_in_districts(catalog: Catalog) -> list[Problem]:
                 problems.append(Problem(
                     _file(c.plan), f"point lies {distance / 1000:.1f} km outside its districts "
                     f"{row.districts} (tolerance {POINT_TOLERANCE_M:.0f} m)", row.id, "location.point"))
+    return problems
+
+
+def check_geometry_files(catalog: Catalog) -> list[Problem]:
+    """Shapes imported into data/geometry/ pass the checks of `geoservice data import-geometry`
+    again: valid, within their declared districts (an area far from planned_area_km2 is only
+    reported by the import: a plan's figure may count land the boundary leaves out)."""
+    from geoservice.analysis.geometry_import import check_shape
+
+    problems = []
+    for c in catalog.plan_collections():
+        imported = c.frame[c.frame["geometry_basis"] == "geometry_file"]
+        for fid, geom in zip(imported["id"], imported.geometry):
+            report = check_shape(catalog, fid, geom)
+            problems += [Problem(_file(c.plan), f"geometry file: {m}", fid, "location")
+                         for m in report.errors]
     return problems
 
 

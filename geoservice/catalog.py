@@ -29,6 +29,7 @@ from geoservice.layers import (
 from geoservice.own_geometry import GEOMETRY_DIR, load_geometries
 from geoservice.plans import PlanFile, parse_plan_file
 from geoservice.problems import DataError, Problem
+from geoservice.sources import PlanText, load_plan_texts
 from geoservice.vocab import Vocabulary, load_kinds, load_sectors
 from geoservice.yamlfile import read_yaml
 
@@ -144,6 +145,7 @@ class Catalog:
     kinds: Vocabulary
     boundaries: Boundaries
     plans: Mapping[str, PlanFile] = field(default_factory=dict)
+    texts: Mapping[str, PlanText] = field(default_factory=dict)  # plan id → its published text
 
     def __getitem__(self, collection_id: str) -> Collection:
         return self.collections[collection_id]
@@ -161,7 +163,8 @@ class Catalog:
         if clash:
             raise ValueError(f"collection ids already in the catalog: {clash}")
         merged = {**self.collections, **{c.id: c for c in extra}}
-        return Catalog(MappingProxyType(merged), self.sectors, self.kinds, self.boundaries, self.plans)
+        return Catalog(MappingProxyType(merged), self.sectors, self.kinds, self.boundaries, self.plans,
+                       self.texts)
 
 
 def load_plan_documents(plan_dir: Path) -> tuple[list[PlanDocument], list[Problem]]:
@@ -217,9 +220,11 @@ def build_catalog(data_dir: Path) -> Catalog:
     ))
     for c in collections:
         c.frame.sindex  # build each layer's spatial index once, up front
+    plans = {d.content.plan.id: d.content for d in docs}
+    texts, _ = load_plan_texts(data_dir / "sources", plans)  # a missing text is validate's to report
     return Catalog(
         MappingProxyType({c.id: c for c in collections}), sectors, kinds, boundaries,
-        MappingProxyType({d.content.plan.id: d.content for d in docs}),
+        MappingProxyType(plans), MappingProxyType(texts),
     )
 
 

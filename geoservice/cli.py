@@ -14,11 +14,7 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
     """Check the curated data; print one line per problem; non-zero exit on any."""
     from geoservice.validate import validate
 
-    shared = None if args.no_shared else settings.shared_dir
-    if shared is not None and not shared.exists():
-        print(f"note: {shared} not found: quote and INVENTORY checks skipped", file=sys.stderr)
-        shared = None
-    problems, catalog = validate(settings.data_dir, shared)
+    problems, catalog = validate(settings.data_dir)
     for p in problems:
         print(p)
     sys.stdout.flush()
@@ -164,9 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="the data/ folder (default: the package's)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="check the curated data")
-    p.add_argument("--shared-dir", type=Path, help="folder with INVENTORY.md and seeds/ (default ../shared)")
-    p.add_argument("--no-shared", action="store_true", help="skip the quote and INVENTORY checks")
+    p = sub.add_parser("validate", help="check the curated data against the plans' texts (data/sources)")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("export", help="write every collection as GeoJSON")
@@ -235,7 +229,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env(
         data_dir=args.data_dir,
-        shared_dir=getattr(args, "shared_dir", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         extra_collections=getattr(args, "collections", None),

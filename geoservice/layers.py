@@ -18,6 +18,7 @@ from geoservice.chinese_datums import TO_WGS84, in_china
 from geoservice.own_geometry import FILE_PRECISIONS
 from geoservice.plans import PlanFile, clean_text
 from geoservice.problems import Problem
+from geoservice.sources import source_href
 from geoservice.vocab import Vocabulary
 
 # Property names and order of every plan feature (the collection's schema).
@@ -41,14 +42,15 @@ class PlanDocument:
     content: PlanFile
 
 
-def citation(plan: PlanFile, source) -> dict:
-    """Complete a clause reference with the plan's document number, title and seed."""
+def citation(plan: PlanFile, source, record_id: str) -> dict:
+    """Complete a clause reference with the plan's document number, title and a link to the
+    passage in the plan's text (service-relative: /plans/{plan}/source#cite-{record id})."""
     return {
         "doc": plan.plan.doc_number,
         "title": plan.plan.title_zh,
         "section": clean_text(source.section),
         "quote": clean_text(source.quote),
-        "seed": plan.plan.seed,
+        "href": source_href(plan.plan.id, record_id),
     }
 
 
@@ -206,7 +208,7 @@ def _row(plan: PlanFile, f, geometry_basis: str, related: list[str]) -> dict:
         "location_precision": f.location.precision, "location_source": f.location.source,
         "geometry_basis": geometry_basis,
         "link_from": f.link.from_ if f.link else None, "link_to": f.link.to if f.link else None,
-        "source": citation(plan, f.source),
+        "source": citation(plan, f.source, f.id),
     }
 
 
@@ -225,7 +227,7 @@ def build_incentive_frame(docs: list[PlanDocument], boundaries: Boundaries) -> g
                 "conditions_zh": inc.conditions_zh, "conditions_en": inc.conditions_en,
                 "jurisdiction": region, "location_precision": "unsited",
                 "location_source": f"a policy measure: applies across {boundaries.name_zh(region)} ({region}), no site",
-                "source": citation(plan, inc.source),
+                "source": citation(plan, inc.source, inc.id),
             })
     return gpd.GeoDataFrame(rows, columns=list(INCENTIVE_COLUMNS),
                             geometry=[None] * len(rows), crs="EPSG:4326")

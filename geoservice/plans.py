@@ -126,7 +126,6 @@ class PlanHeader(_Strict):
     date: dt.date | None = None
     status: Literal["issued", "draft-for-comment", "superseded"] = "issued"
     supersedes: str | None = None  # id of the plan (e.g. the draft) this one replaces
-    seed: str
     region: str
     layout_zh: str | None = None
     summary_en: str = ""

@@ -14,7 +14,6 @@ class Settings:
     """Where the data is and how the service behaves. Tests build it explicitly."""
 
     data_dir: Path = PACKAGE_ROOT / "data"
-    shared_dir: Path = PACKAGE_ROOT.parent / "shared"
     extra_collections: Path | None = None
     database_url: str | None = None  # a PostGIS database loaded by `geoservice db load`; None: the memory store
     host: str = "127.0.0.1"
@@ -23,16 +22,6 @@ class Settings:
     tianditu_key: str = ""  # key of the Tianditu (天地图) basemap of the map pages; "" disables it
     extras: dict = field(default_factory=dict)
 
-    @property
-    def inventory_path(self) -> Path:
-        """Return the path of the inventory of the plans' spatial content."""
-        return self.shared_dir / "INVENTORY.md"
-
-    @property
-    def seeds_dir(self) -> Path:
-        """Return the folder of the plans' source texts."""
-        return self.shared_dir / "seeds"
-
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         """Read GEOSERVICE_* variables; explicit overrides win."""
@@ -40,8 +29,6 @@ class Settings:
         values: dict = {}
         if "GEOSERVICE_DATA_DIR" in env:
             values["data_dir"] = Path(env["GEOSERVICE_DATA_DIR"])
-        if "GEOSERVICE_SHARED_DIR" in env:
-            values["shared_dir"] = Path(env["GEOSERVICE_SHARED_DIR"])
         if "GEOSERVICE_COLLECTIONS" in env:
             values["extra_collections"] = Path(env["GEOSERVICE_COLLECTIONS"])
         if "GEOSERVICE_DATABASE_URL" in env:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,26 +9,25 @@ import shapely
 from pyproj import CRS
 
 from geoservice.catalog import Catalog, build_catalog
-from geoservice.plans import clean_text
 from geoservice.problems import DataError, Problem
+from geoservice.sources import citations, fold, load_plan_texts, quote_fragments
+from geoservice.yamlfile import read_yaml
 
 # A point may lie this far outside its declared districts: boundary polygons are generalised
 # (AMap, ~100 m) and approximate points are right to within a few km by definition.
 POINT_TOLERANCE_M = 1000.0
-INVENTORY_FILE = "../shared/INVENTORY.md"
+INVENTORY_FILE = "data/inventory.yaml"
 
 
-def validate(data_dir: Path, shared_dir: Path | None) -> tuple[list[Problem], Catalog | None]:
+def validate(data_dir: Path) -> tuple[list[Problem], Catalog | None]:
     """Run every check; return the problems and the catalog (None if it could not load)."""
     try:
         catalog = build_catalog(data_dir)
     except DataError as exc:
         return exc.problems, None
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
+    problems += check_sources(catalog, data_dir) + check_inventory(catalog, data_dir)
     problems += check_geometry_files(catalog)
-    if shared_dir is not None:
-        problems += check_quotes(catalog, shared_dir / "seeds")
-        problems += check_inventory(catalog, shared_dir / "INVENTORY.md")
     return problems, catalog
 
 
@@ -96,72 +93,44 @@ def check_geometry_files(catalog: Catalog) -> list[Problem]:
     return problems
 
 
-def _fold(text: str) -> str:
-    """Fold text for quote matching: NFKC, no whitespace, one kind of quote mark."""
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub(r"[“”\"「」『』‘’']", '"', text)
-    return re.sub(r"\s+", "", text)
-
-
-def check_quotes(catalog: Catalog, seeds_dir: Path) -> list[Problem]:
-    """Every citation's quote appears in its plan's seed text (ellipses split fragments)."""
-    problems: list[Problem] = []
-    texts: dict[str, str | None] = {}
-    for plan_id, plan in catalog.plans.items():
-        path = seeds_dir / plan.plan.seed
-        texts[plan_id] = _fold(clean_text(path.read_text(encoding="utf-8"))) if path.exists() else None
-        if texts[plan_id] is None:
-            problems.append(Problem(_file(plan_id), f"seed text {path} not found", "", "plan.seed"))
-    cited = [
-        (fid, plan_id, source)
-        for c in catalog.collections.values() if {"source", "plan"} <= set(c.frame.columns)
-        for fid, plan_id, source in zip(c.frame["id"], c.frame["plan"], c.frame["source"])
-    ]
-    cited += [
-        (f"targets[{i}]", plan_id, {"quote": t.source.quote})
-        for plan_id, plan in catalog.plans.items() for i, t in enumerate(plan.targets) if t.source
-    ]
-    for fid, plan_id, source in cited:
-        text = texts.get(plan_id)
-        if not text:
-            continue
-        fragments = [f for f in re.split(r"…+|\.\.\.+|⋯+", _fold(clean_text(source["quote"]))) if f]
-        missing = [f for f in fragments if f not in text]
-        if missing:
-            problems.append(Problem(_file(plan_id), f"quote not found in the seed text: {missing[0][:40]!r}", fid, "source.quote"))
+def check_sources(catalog: Catalog, data_dir: Path) -> list[Problem]:
+    """Every plan has its text in data/sources, its header agrees with the plan file, and every
+    citation's quote occurs in it (ellipses split fragments). A missing text is a problem, never
+    a silently skipped check."""
+    texts, missing = load_plan_texts(data_dir / "sources", catalog.plans)
+    problems = [Problem(_file(plan_id), reason, "", "source text") for plan_id, reason in missing.items()]
+    for plan_id, text in texts.items():
+        header = catalog.plans[plan_id].plan
+        expected = {"plan": plan_id, "title": header.title_zh, "doc_number": header.doc_number or None,
+                    "date": header.date, "status": header.status}
+        problems += [
+            Problem(f"data/sources/{plan_id}.txt", f"header {key}: {text.meta.get(key)!r} differs from "
+                    f"the plan file's {value!r}", "", key)
+            for key, value in expected.items() if text.meta.get(key) != value
+        ]
+    for cited in citations(catalog.plans):
+        text = texts.get(cited.plan_id)
+        if text is not None and text.locate(cited.quote) is None:
+            missing_fragment = next(f for f in quote_fragments(cited.quote) if not text.contains(f))
+            problems.append(Problem(_file(cited.plan_id), "quote not found in the plan's text: "
+                                    f"{missing_fragment[:40]!r}", cited.record_id, "source.quote"))
     return problems
 
 
-def inventory_names(path: Path) -> dict[str, list[str]]:
-    """Parse INVENTORY.md: seed prefix (e.g. '002') → element names of its tables."""
-    names: dict[str, list[str]] = {}
-    current = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        header = re.match(r"^##\s.*?\((\d{3})\b", line)
-        if header:
-            current = header.group(1)
-            names.setdefault(current, [])
-            continue
-        cell = re.match(r"^\|\s*([^|]+?)\s*\|", line)
-        if current and cell and not set(cell.group(1)) <= set("-: ") and cell.group(1) != "name_zh":
-            names[current] += [n.strip() for n in re.split(r"[,，]\s*", cell.group(1)) if n.strip()]
-    return names
-
-
-def check_inventory(catalog: Catalog, path: Path) -> list[Problem]:
-    """Every element named in INVENTORY.md is a feature of the plan its section covers."""
+def check_inventory(catalog: Catalog, data_dir: Path) -> list[Problem]:
+    """Every element data/inventory.yaml requires is a feature (by exact name_zh) of its plan."""
+    path = data_dir / "inventory.yaml"
     if not path.exists():
-        return [Problem(INVENTORY_FILE, f"not found at {path}: cannot check the inventory")]
-    by_seed = {plan.plan.seed[:3]: plan_id for plan_id, plan in catalog.plans.items()}
+        return [Problem(INVENTORY_FILE, "not found: cannot check that every named element is a feature")]
+    required = read_yaml(path).get("required_elements") or {}
     problems = []
-    for seed, names in inventory_names(path).items():
-        plan_id = by_seed.get(seed)
-        if plan_id is None:
-            problems.append(Problem(INVENTORY_FILE, f"no plan file cites seed {seed}_*.txt"))
+    for plan_id, names in required.items():
+        if plan_id not in catalog.plans:
+            problems.append(Problem(INVENTORY_FILE, f"no plan file {_file(plan_id)}", field=plan_id))
             continue
-        have = {_fold(n) for n in catalog[plan_id].frame["name_zh"]}
+        have = {fold(n) for n in catalog[plan_id].frame["name_zh"]}
         problems += [
-            Problem(_file(plan_id), f"INVENTORY element {n!r} has no feature with that name_zh")
-            for n in names if _fold(n) not in have
+            Problem(_file(plan_id), f"inventory element {n!r} has no feature with that name_zh")
+            for n in names if fold(n) not in have
         ]
     return problems

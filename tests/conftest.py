@@ -12,7 +12,6 @@ from geoservice.settings import PACKAGE_ROOT
 from tests.pgcluster import loaded_postgis_url, postgis_url  # noqa: F401 (fixtures)
 
 DATA_DIR = PACKAGE_ROOT / "data"
-SHARED_DIR = PACKAGE_ROOT.parent / "shared"
 
 
 @pytest.fixture(scope="session")

@@ -177,7 +177,7 @@ def test_import_moves_lookup_answers_and_reverting_the_plan_file_undoes_it(data_
 
 def test_validate_rechecks_imported_shapes(data_copy, catalog, tmp_path):
     import_geometry(catalog, data_copy, _write(tmp_path, "geojson", BLOCK), feature=CORE)
-    validate = [sys.executable, "-m", "geoservice.cli", "--data-dir", str(data_copy), "validate", "--no-shared"]
+    validate = [sys.executable, "-m", "geoservice.cli", "--data-dir", str(data_copy), "validate"]
     ok = subprocess.run(validate, capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120)
     assert ok.returncode == 0, ok.stdout
     shape_file = data_copy / "geometry" / "yantai-biomed-1p3x" / f"{CORE}.geojson"

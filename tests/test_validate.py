@@ -7,9 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from tests.conftest import DATA_DIR, SHARED_DIR
+from tests.conftest import DATA_DIR
 
 ISOTOPES = "plans/yantai-isotopes.yaml"
 
@@ -23,11 +22,31 @@ def run_validate(data_dir: Path, *extra: str) -> subprocess.CompletedProcess:
 
 
 def test_committed_data_is_clean() -> None:
-    if not SHARED_DIR.exists():
-        pytest.fail(f"{SHARED_DIR} (INVENTORY.md and the seeds) must sit beside the checkout")
-    result = run_validate(DATA_DIR, "--shared-dir", str(SHARED_DIR))
+    result = run_validate(DATA_DIR)
     assert result.returncode == 0, result.stdout
     assert result.stdout == ""
+
+
+def test_a_copy_far_from_the_repository_is_checked_in_full(data_copy: Path) -> None:
+    """Everything validate reads is in data/: a copy elsewhere runs every check (no silent skip)."""
+    result = run_validate(data_copy)
+    assert result.returncode == 0, result.stdout
+    assert "skipped" not in result.stderr
+
+
+def test_missing_plan_text_is_a_named_problem(data_copy: Path) -> None:
+    (data_copy / "sources" / "yantai-isotopes.txt").unlink()
+    lines = _problems(data_copy)
+    assert lines == [f"data/{ISOTOPES}: field source text: data/sources/yantai-isotopes.txt not found: "
+                     "the plan's text must be in the project"]
+
+
+def test_source_header_must_agree_with_the_plan_file(data_copy: Path) -> None:
+    path = data_copy / "sources" / "yantai-isotopes.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("date: 2023-03-03", "date: 2023-03-04", 1),
+                    encoding="utf-8")
+    (line,) = _problems(data_copy)
+    assert line.startswith("data/sources/yantai-isotopes.txt: field date: header date: ")
 
 
 def _edit(data_dir: Path, plan: str, old: str, new: str, count: int = 1) -> None:
@@ -40,7 +59,7 @@ def _edit(data_dir: Path, plan: str, old: str, new: str, count: int = 1) -> None
 
 def _problems(data_dir: Path) -> list[str]:
     """Return the problem lines of a failing run."""
-    result = run_validate(data_dir, "--no-shared")
+    result = run_validate(data_dir)
     assert result.returncode == 1
     return result.stdout.strip().splitlines()
 
@@ -91,24 +110,16 @@ def test_unknown_district_and_duplicate_id_are_reported(data_copy: Path) -> None
     assert any(f"feature {first_id}: field id: duplicate id" in line for line in lines)
 
 
-def test_missing_inventory_element_is_reported(data_copy: Path, tmp_path: Path) -> None:
-    shared = tmp_path / "shared"
-    (shared / "seeds").mkdir(parents=True)
-    for seed in (SHARED_DIR / "seeds").iterdir():
-        (shared / "seeds" / seed.name).write_bytes(seed.read_bytes())
-    inventory = (SHARED_DIR / "INVENTORY.md").read_text(encoding="utf-8")
-    (shared / "INVENTORY.md").write_text(inventory.replace(
-        "| 岷江试验堆 |", "| 岷江试验堆 |\n| 不存在的试验堆 | facility | |"), encoding="utf-8")
-    result = run_validate(data_copy, "--shared-dir", str(shared))
-    assert result.returncode == 1
-    assert result.stdout.strip() == ("data/plans/sichuan-nuclear-medicine.yaml: INVENTORY element "
-                                     "'不存在的试验堆' has no feature with that name_zh")
+def test_missing_inventory_element_is_reported(data_copy: Path) -> None:
+    _edit(data_copy, "inventory.yaml", '    - "岷江试验堆"\n', '    - "岷江试验堆"\n    - "不存在的试验堆"\n')
+    (line,) = _problems(data_copy)
+    assert line == ("data/plans/sichuan-nuclear-medicine.yaml: inventory element "
+                    "'不存在的试验堆' has no feature with that name_zh")
 
 
 def test_invented_quote_is_reported(data_copy: Path) -> None:
     text = (data_copy / ISOTOPES).read_text(encoding="utf-8")
     quote = re.search(r'quote: "([^"]{6,})"', text).group(1)
     _edit(data_copy, ISOTOPES, quote, "这句话不在规划原文里")
-    result = run_validate(data_copy, "--shared-dir", str(SHARED_DIR))
-    assert result.returncode == 1
-    assert "field source.quote: quote not found in the seed text" in result.stdout
+    (line,) = _problems(data_copy)
+    assert re.search(r"field source\.quote: quote not found in the plan's text: '这句话不在规划原文里'$", line)

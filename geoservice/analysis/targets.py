@@ -51,10 +51,10 @@ def all_targets(catalog: Catalog, families: tuple[MetricFamily, ...]) -> pd.Data
     rows = []
     for pid, plan in catalog.plans.items():
         header, region = plan.plan, plan.plan.region
-        for t in plan.targets:
+        for i, t in enumerate(plan.targets, 1):
+            cited = citation(plan, t.source, f"{pid}.target-{i}") if t.source else _plan_citation(header)
             rows.append(_row(plan, t.model_dump(), levels.get(region, "city"), None,
-                             catalog.boundaries.name_zh(region), _name_en(catalog, region), [region],
-                             citation(plan, t.source) if t.source else _plan_citation(header)))
+                             catalog.boundaries.name_zh(region), _name_en(catalog, region), [region], cited))
     for collection in catalog.plan_collections():
         plan = catalog.plans[collection.plan]
         frame = collection.frame[collection.frame["targets"].map(len) > 0]
@@ -63,8 +63,9 @@ def all_targets(catalog: Catalog, families: tuple[MetricFamily, ...]) -> pd.Data
                 level = levels.get(f.districts[0], "city") if f.districts else "city"
             else:
                 level = "zone" if f.kind in ZONE_KINDS else "park"
-            for t in f.targets:
-                cited = citation(plan, _Source(**t["source"])) if t.get("source") else f.source
+            for i, t in enumerate(f.targets, 1):
+                cited = (citation(plan, _Source(**t["source"]), f"{f.id}.target-{i}") if t.get("source")
+                         else f.source)
                 rows.append(_row(plan, t, level, f.id, f.name_zh, f.name_en, list(f.districts), cited))
     table = pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
     table["family"] = table["unit"].map(lambda u: _family_of(u, families))
@@ -96,7 +97,7 @@ def _row(plan, t: dict, level: str, feature: str | None, place_zh: str, place_en
 def _plan_citation(header) -> dict:
     """Cite the plan document as a whole (a plan-wide target recorded without its clause)."""
     return {"doc": header.doc_number, "title": header.title_zh, "section": "", "quote": "",
-            "seed": header.seed}
+            "href": f"/plans/{header.id}/source"}
 
 
 def _name_en(catalog: Catalog, code: str) -> str:

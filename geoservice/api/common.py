@@ -33,6 +33,7 @@ def landing(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
         render.link(url("swagger"), "service-doc", render.HTML, "The API documentation"),
         render.link(url("conformance"), "conformance", render.JSON, "Conformance classes"),
         render.link(url("collections"), "data", render.JSON, "The feature collections"),
+        render.link(url("plans"), "describedby", render.JSON, "The plan documents and their texts"),
         render.link(url("sectors"), "http://www.opengis.net/def/rel/ogc/1.0/data-meta", render.JSON, "Sector vocabulary"),
     ]
     links += service.settings.extras.get("landing_links", [])

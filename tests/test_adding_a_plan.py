@@ -22,8 +22,13 @@ def test_a_new_plan_needs_only_its_text_and_its_yaml(data_copy):
     shutil.copy(EXAMPLE / "plans" / f"{PLAN}.yaml", data_copy / "plans")
     shutil.copy(EXAMPLE / "sources" / f"{PLAN}.txt", data_copy / "sources")
 
-    result = subprocess.run([sys.executable, "-m", "geoservice.cli", "--data-dir", str(data_copy), "validate"],
-                            capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "geoservice.cli", "--data-dir", str(data_copy), "validate"],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout
     assert f"{PLAN} 2" in result.stderr  # its collection, with both features
 
@@ -36,14 +41,25 @@ def test_a_new_plan_needs_only_its_text_and_its_yaml(data_copy):
 
         matrix = client.get("/matrix", params={"plans": PLAN}).json()
         (cell,) = matrix["cells"]
-        assert (cell["place_zh"], cell["sector_zh"], cell["count"], cell["area_km2"]) == ("牟平区", "创新药物", 2, 5)
+        assert (cell["place_zh"], cell["sector_zh"], cell["count"], cell["area_km2"]) == (
+            "牟平区",
+            "创新药物",
+            2,
+            5,
+        )
 
         targets = client.get("/targets", params={"plan": PLAN}).json()["targets"]
         assert {(t["metric_zh"], t["value"], t["level"]) for t in targets} == {
-            ("全市海洋生物医药产业营业收入", 80, "city"), ("示范区营业收入", 50, "zone")}
+            ("全市海洋生物医药产业营业收入", 80, "city"),
+            ("示范区营业收入", 50, "zone"),
+        }
 
         page = client.get(f"/maps/{PLAN}", params={"basemap": "offline"})
         assert page.status_code == 200 and "海洋生物医药示范区" in page.text
         assert PLAN in client.get("/maps").text
-        sector_page = client.get("/maps/sector/bio.innovative-drugs", params={"basemap": "offline"}).text
-        assert json.dumps("海洋生物医药示范区")[1:-1] in sector_page  # in 牟平区's tooltip (JSON-escaped)
+        sector_page = client.get(
+            "/maps/sector/bio.innovative-drugs", params={"basemap": "offline"}
+        ).text
+        assert (
+            json.dumps("海洋生物医药示范区")[1:-1] in sector_page
+        )  # in 牟平区's tooltip (JSON-escaped)

@@ -49,18 +49,33 @@ def disagreeing_data(tmp_path_factory) -> Path:
 
     def isotopes(doc):
         _feature(doc, HOSPITAL)["related"].append(LUYE_B)  # a link the health plan does not return
-        doc["targets"].append({  # the city's biomedicine revenue, again, with another value
-            "metric": "biomedicine industry main-business revenue", "metric_zh": "全市生物医药产业主营业务收入",
-            "value": 1800, "unit": "亿元", "year": 2023,
-            "source": {"section": "一(三)", "quote": "产值逾百亿元"}})
-        typo = {**_feature(doc, HOSPITAL), "id": TYPO, "name_zh": "烟台蓝色要谷", "name_en": "Blue valley (typo)",
-                "related": [], "kind": "park"}
+        doc["targets"].append(
+            {  # the city's biomedicine revenue, again, with another value
+                "metric": "biomedicine industry main-business revenue",
+                "metric_zh": "全市生物医药产业主营业务收入",
+                "value": 1800,
+                "unit": "亿元",
+                "year": 2023,
+                "source": {"section": "一(三)", "quote": "产值逾百亿元"},
+            }
+        )
+        typo = {
+            **_feature(doc, HOSPITAL),
+            "id": TYPO,
+            "name_zh": "烟台蓝色要谷",
+            "name_en": "Blue valley (typo)",
+            "related": [],
+            "kind": "park",
+        }
         doc["features"].append(typo)  # sounds like 烟台蓝色药谷
 
     _edit_plan(data, "yantai-health-2345", health)
     _edit_plan(data, "yantai-isotopes", isotopes)
     text = data / "sources" / "yantai-isotopes.txt"
-    text.write_text(text.read_text(encoding="utf-8") + "\n支持恒邦化工产业园建设同位素原料车间。\n", encoding="utf-8")
+    text.write_text(
+        text.read_text(encoding="utf-8") + "\n支持恒邦化工产业园建设同位素原料车间。\n",
+        encoding="utf-8",
+    )
     return data
 
 
@@ -88,25 +103,39 @@ def test_roles_of_two_layouts_are_compared(findings):
 
 
 def test_an_element_another_plans_text_names_is_a_link_candidate(findings):
-    found = [x for x in findings if x.kind == "link_candidate" and x.a.feature == "yantai-biomed-1p3x.hengbang-chem-park"
-             and x.b.plan == "yantai-isotopes"]
+    found = [
+        x
+        for x in findings
+        if x.kind == "link_candidate"
+        and x.a.feature == "yantai-biomed-1p3x.hengbang-chem-park"
+        and x.b.plan == "yantai-isotopes"
+    ]
     assert len(found) == 1
     (x,) = found
     assert x.facts == {"match": "name", "name": "恒邦化工产业园"}
-    assert "恒邦化工产业园建设同位素原料车间" in x.b.quote and x.b.href == "/plans/yantai-isotopes/source"
+    assert (
+        "恒邦化工产业园建设同位素原料车间" in x.b.quote
+        and x.b.href == "/plans/yantai-isotopes/source"
+    )
 
 
 def test_pinyin_alike_names_are_link_candidates(findings):
-    found = [x for x in findings if x.kind == "link_candidate" and x.facts.get("match") == "pinyin"
-             and TYPO in _pair(x)]
+    found = [
+        x
+        for x in findings
+        if x.kind == "link_candidate" and x.facts.get("match") == "pinyin" and TYPO in _pair(x)
+    ]
     assert {f for x in found for f in _pair(x)} >= {TYPO, "yantai-biomed-1p3x.blue-valley"}
     assert all(x.facts["similarity"] >= 0.86 for x in found)
 
 
 def test_linked_elements_are_no_candidates(findings):
     """烟台蓝色药谷 and 中韩烟台蓝色药谷 are a data/links.yaml pair: never proposed again."""
-    assert not any(x.kind == "link_candidate" and _pair(x) == {"yantai-biomed-1p3x.blue-valley",
-                                                              "yantai-health-2345.blue-valley"} for x in findings)
+    assert not any(
+        x.kind == "link_candidate"
+        and _pair(x) == {"yantai-biomed-1p3x.blue-valley", "yantai-health-2345.blue-valley"}
+        for x in findings
+    )
 
 
 def test_differing_targets_on_one_metric_and_place(findings):
@@ -126,7 +155,10 @@ def test_one_way_cross_plan_link(findings):
 def test_api_and_cli_show_the_findings(disagreeing_data):
     with TestClient(create_app(Settings(data_dir=disagreeing_data))) as client:
         body = client.get("/consistency", params={"kind": "target_mismatch,one_way_link"}).json()
-        assert set(body["counts"]) >= {"target_mismatch", "one_way_link"} and body["counts"]["target_mismatch"] == 1
+        assert (
+            set(body["counts"]) >= {"target_mismatch", "one_way_link"}
+            and body["counts"]["target_mismatch"] == 1
+        )
         assert {x["kind"] for x in body["findings"]} == {"target_mismatch", "one_way_link"}
         page = client.get("/consistency", params={"f": "html"}).text
         assert "同一指标的目标不同" in page and "恒邦化工产业园建设同位素原料车间" in page
@@ -134,7 +166,21 @@ def test_api_and_cli_show_the_findings(disagreeing_data):
         bad = client.get("/consistency", params={"kind": "gossip"})
         assert bad.status_code == 400 and bad.json()["code"] == "InvalidParameterValue"
     result = subprocess.run(
-        [sys.executable, "-m", "geoservice.cli", "--data-dir", str(disagreeing_data), "data", "check-plans",
-         "--kind", "target_mismatch"], capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "geoservice.cli",
+            "--data-dir",
+            str(disagreeing_data),
+            "data",
+            "check-plans",
+            "--kind",
+            "target_mismatch",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0
     assert "[target_mismatch]" in result.stdout and "1 finding(s)" in result.stderr

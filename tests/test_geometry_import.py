@@ -36,19 +36,31 @@ def _in_datum(geometry, datum: str):
 
 
 def _write(folder: Path, fmt: str, geometry, datum: str = "WGS84", name: str = CORE) -> Path:
-    """Write one shape in a format, with the coordinates of a datum (CGCS2000 declared as EPSG:4490)."""
+    """Write one shape in a format, with the coordinates of a datum (CGCS2000: EPSG:4490)."""
     crs = 4490 if datum == "CGCS2000" else 4326
     frame = gpd.GeoDataFrame({"feature": [name]}, geometry=[_in_datum(geometry, datum)], crs=crs)
     if fmt == "csv":
         path = folder / "points.csv"
-        pts = frame.geometry.representative_point() if geometry.geom_type != "Point" else frame.geometry
-        path.write_text("feature,lon,lat\n" + "".join(f"{name},{p.x:.9f},{p.y:.9f}\n" for p in pts),
-                        encoding="utf-8")
+        pts = (
+            frame.geometry.representative_point()
+            if geometry.geom_type != "Point"
+            else frame.geometry
+        )
+        path.write_text(
+            "feature,lon,lat\n" + "".join(f"{name},{p.x:.9f},{p.y:.9f}\n" for p in pts),
+            encoding="utf-8",
+        )
         return path
-    suffix, driver = {"gpkg": (".gpkg", "GPKG"), "shp": (".shp", "ESRI Shapefile"),
-                      "geojson": (".geojson", "GeoJSON"), "kml": (".kml", "KML")}[fmt]
+    suffix, driver = {
+        "gpkg": (".gpkg", "GPKG"),
+        "shp": (".shp", "ESRI Shapefile"),
+        "geojson": (".geojson", "GeoJSON"),
+        "kml": (".kml", "KML"),
+    }[fmt]
     path = folder / f"shape{suffix}"
-    frame.to_file(path, driver=driver, engine="pyogrio", **({"layer": "zones"} if fmt == "gpkg" else {}))
+    frame.to_file(
+        path, driver=driver, engine="pyogrio", **({"layer": "zones"} if fmt == "gpkg" else {})
+    )
     return path
 
 
@@ -60,14 +72,17 @@ def _same(a, b, tolerance_deg: float) -> bool:
 def _written(data: Path, fid: str = CORE):
     """Return the shape written for a feature."""
     path = data / "geometry" / fid.split(".")[0] / f"{fid}.geojson"
-    return shapely.from_geojson(orjson.dumps(orjson.loads(path.read_bytes())["features"][0]["geometry"]))
+    return shapely.from_geojson(
+        orjson.dumps(orjson.loads(path.read_bytes())["features"][0]["geometry"])
+    )
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp", "geojson", "kml"])
 def test_each_format_is_read_converted_and_written(data_copy, catalog, tmp_path, fmt):
     path = _write(tmp_path, fmt, BLOCK)
-    reports = import_geometry(catalog, data_copy, path, feature=CORE,
-                              layer="zones" if fmt == "gpkg" else None)
+    reports = import_geometry(
+        catalog, data_copy, path, feature=CORE, layer="zones" if fmt == "gpkg" else None
+    )
     assert [r.errors for r in reports] == [[]]
     assert reports[0].written == f"data/geometry/yantai-biomed-1p3x/{CORE}.geojson"
     assert _same(_written(data_copy), BLOCK, 1e-7)
@@ -88,8 +103,10 @@ def test_csv_points_are_matched_by_field(data_copy, catalog, tmp_path):
     assert rebuilt.loc["yantai-biomed-1p3x.blue-valley", "geometry_basis"] == "geometry_file"
 
 
-@pytest.mark.parametrize("datum, moved_m", [("WGS84", (0, 0)), ("CGCS2000", (0, 0)),
-                                            ("GCJ-02", (300, 700)), ("BD-09", (700, 1500))])
+@pytest.mark.parametrize(
+    "datum, moved_m",
+    [("WGS84", (0, 0)), ("CGCS2000", (0, 0)), ("GCJ-02", (300, 700)), ("BD-09", (700, 1500))],
+)
 def test_each_datum_comes_back_to_wgs84(data_copy, catalog, tmp_path, datum, moved_m):
     path = _write(tmp_path, "gpkg", BLOCK, datum)
     (report,) = import_geometry(catalog, data_copy, path, feature=CORE, datum=datum)
@@ -99,7 +116,9 @@ def test_each_datum_comes_back_to_wgs84(data_copy, catalog, tmp_path, datum, mov
     assert moved_m[0] <= report.shift_m <= moved_m[1]
 
 
-def test_a_wrong_datum_shows_how_far_it_moved_and_the_district_line_it_crossed(data_copy, catalog, tmp_path):
+def test_a_wrong_datum_shows_how_far_it_moved_and_the_district_line_it_crossed(
+    data_copy, catalog, tmp_path
+):
     """A WGS84 block 230 m east of the 牟平区/莱山区 line, declared GCJ-02 by mistake: converting
     moves it ~470 m west, into 莱山区; the report says so."""
     bounds = catalog.boundaries.frame
@@ -108,7 +127,9 @@ def test_a_wrong_datum_shows_how_far_it_moved_and_the_district_line_it_crossed(d
     block = box(p.x + 0.0021, p.y - 0.0004, p.x + 0.0031, p.y + 0.0004)
     frame = gpd.GeoDataFrame(geometry=[block], crs=4326)
     frame.to_file(tmp_path / "wrong.geojson", driver="GeoJSON", engine="pyogrio")
-    (report,) = import_geometry(catalog, data_copy, tmp_path / "wrong.geojson", feature=CORE, datum="GCJ-02")
+    (report,) = import_geometry(
+        catalog, data_copy, tmp_path / "wrong.geojson", feature=CORE, datum="GCJ-02"
+    )
     assert report.districts_before == ("牟平区",)
     assert "莱山区" in report.districts_after
     assert 400 < report.shift_m < 600
@@ -118,18 +139,23 @@ def test_a_wrong_datum_shows_how_far_it_moved_and_the_district_line_it_crossed(d
 
 def test_a_shape_outside_its_districts_is_refused_and_nothing_changes(data_copy, catalog, tmp_path):
     before = (data_copy / PLAN_FILE).read_bytes()
-    path = _write(tmp_path, "geojson", box(121.30, 37.50, 121.32, 37.52))  # 芝罘区 / sea, not 牟平 or 莱山
+    path = _write(
+        tmp_path, "geojson", box(121.30, 37.50, 121.32, 37.52)
+    )  # 芝罘区 / sea, not 牟平 or 莱山
     (report,) = import_geometry(catalog, data_copy, path, feature=CORE)
     assert report.errors and "outside its declared districts" in report.errors[0]
     assert not report.written and (data_copy / PLAN_FILE).read_bytes() == before
     assert not (data_copy / "geometry").exists()
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"feature": "yantai-biomed-1p3x.nope"}, "no plan feature"),
-    ({"match": "missing_field"}, "no field"),
-    ({"feature": CORE, "datum": "Xian80"}, "datum"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"feature": "yantai-biomed-1p3x.nope"}, "no plan feature"),
+        ({"match": "missing_field"}, "no field"),
+        ({"feature": CORE, "datum": "Xian80"}, "datum"),
+    ],
+)
 def test_bad_requests_are_explained(data_copy, catalog, tmp_path, kwargs, message):
     path = _write(tmp_path, "geojson", BLOCK)
     with pytest.raises(GeometryImportError, match=message):
@@ -143,7 +169,10 @@ def test_the_plan_file_changes_in_the_location_line_only(data_copy, tmp_path):
     after = path.read_text(encoding="utf-8").splitlines()
     changed = [(a, b) for a, b in zip(before, after) if a != b]
     assert len(before) == len(after) and len(changed) == 1
-    assert changed[0][1] == '    location: {precision: official, source: "their GIS, \\"2024\\" edition"}'
+    assert (
+        changed[0][1]
+        == '    location: {precision: official, source: "their GIS, \\"2024\\" edition"}'
+    )
 
 
 def _lookup_plan_ids(data_dir: Path, point: Point) -> set[str]:
@@ -153,7 +182,9 @@ def _lookup_plan_ids(data_dir: Path, point: Point) -> set[str]:
     return {f["id"] for f in body["plans"]["yantai-biomed-1p3x"]}
 
 
-def test_import_moves_lookup_answers_and_reverting_the_plan_file_undoes_it(data_copy, catalog, tmp_path):
+def test_import_moves_lookup_answers_and_reverting_the_plan_file_undoes_it(
+    data_copy, catalog, tmp_path
+):
     """The issue's check: a small GCJ-02 GeoPackage polygon for the core zone. Before, the zone is
     the whole of 牟平区 and 莱山区, so a point just outside the block is in it; after the import it
     is not (the block itself still is); reverting the plan file brings the old answer back."""
@@ -162,11 +193,33 @@ def test_import_moves_lookup_answers_and_reverting_the_plan_file_undoes_it(data_
     original = (data_copy / PLAN_FILE).read_bytes()
     path = _write(tmp_path, "gpkg", BLOCK, "GCJ-02")
     result = subprocess.run(
-        [sys.executable, "-m", "geoservice.cli", "--data-dir", str(data_copy), "data", "import-geometry",
-         str(path), "--layer", "zones", "--feature", CORE, "--datum", "GCJ-02", "--source", "市规划局 GIS"],
-        capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "geoservice.cli",
+            "--data-dir",
+            str(data_copy),
+            "data",
+            "import-geometry",
+            str(path),
+            "--layer",
+            "zones",
+            "--feature",
+            CORE,
+            "--datum",
+            "GCJ-02",
+            "--source",
+            "市规划局 GIS",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
-    assert "datum conversion moved it" in result.stdout and "written: data/geometry/" in result.stdout
+    assert (
+        "datum conversion moved it" in result.stdout and "written: data/geometry/" in result.stdout
+    )
     assert CORE not in _lookup_plan_ids(data_copy, JUST_OUTSIDE)
     assert CORE in _lookup_plan_ids(data_copy, INSIDE)
     zone = build_catalog(data_copy)["yantai-biomed-1p3x"].frame.set_index("id").loc[CORE]
@@ -188,5 +241,7 @@ def test_validate_rechecks_imported_shapes(data_copy, catalog, tmp_path):
     assert bad.returncode == 1
     assert f"feature {CORE}: field location: geometry file: reaches" in bad.stdout
     shutil.rmtree(data_copy / "geometry")
-    missing = subprocess.run(validate, capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120)
+    missing = subprocess.run(
+        validate, capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120
+    )
     assert missing.returncode == 1 and "needs a geometry file" in missing.stdout

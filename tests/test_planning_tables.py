@@ -22,7 +22,7 @@ MUPING, LAISHAN, YANTAI = "370612", "370613", "370600"
 
 @pytest.fixture(scope="module")
 def memory_client(catalog):
-    """An HTTP client of the API over the committed data (memory store: these routes read the catalog)."""
+    """An HTTP client over the committed data (memory store: these routes read the catalog)."""
     with TestClient(create_app(Settings(data_dir=DATA_DIR), catalog)) as client:
         yield client
 
@@ -56,15 +56,21 @@ def test_every_target_of_every_plan_and_feature_is_a_row(catalog):
     assert revenue["citation"]["section"] == "二(四)"  # the zone's clause, as its target has none
     plan_wide = table[(table["plan"] == "yantai-biomed-1p3x") & table["feature"].isna()]
     assert set(plan_wide["level"]) == {"city"}
-    assert all(c["quote"] for c in plan_wide["citation"])  # each plan-wide target cites its own clause
+    assert all(
+        c["quote"] for c in plan_wide["citation"]
+    )  # each plan-wide target cites its own clause
 
 
 def test_targets_filter_by_place_code_name_metric_and_year(catalog):
     table = all_targets(catalog, load_families(DATA_DIR))
     in_muping = filter_targets(table, catalog, place=MUPING)
     assert CORE in set(in_muping["feature"])
-    assert set(filter_targets(table, catalog, place="牟平区")["feature"]) == set(in_muping["feature"])
-    assert set(filter_targets(table, catalog, place="Muping")["feature"]) == set(in_muping["feature"])
+    assert set(filter_targets(table, catalog, place="牟平区")["feature"]) == set(
+        in_muping["feature"]
+    )
+    assert set(filter_targets(table, catalog, place="Muping")["feature"]) == set(
+        in_muping["feature"]
+    )
     revenue = filter_targets(table, catalog, metric="REVENUE", year=2023)
     assert len(revenue) and (revenue["year"] == 2023).all()
     assert revenue["metric_en"].str.contains("revenue", case=False).all()
@@ -78,7 +84,9 @@ def test_targets_route_json_csv_html(memory_client):
     row = next(t for t in data["targets"] if t["feature"] == CORE and t["unit"] == "亿元")
     assert row["metric_zh"] == "生物医药产业主营业务收入" and row["level"] == "zone"
     assert row["citation"]["quote"]
-    rows = _csv_rows(memory_client.get("/targets", params={"plan": "yantai-biomed-1p3x", "f": "csv"}))
+    rows = _csv_rows(
+        memory_client.get("/targets", params={"plan": "yantai-biomed-1p3x", "f": "csv"})
+    )
     assert len(rows) == data["numberMatched"]
     assert any(r["metric_zh"] == "生物医药产业主营业务收入" and r["value"] == "500.0" for r in rows)
     page = memory_client.get("/targets", params={"f": "html"}).text
@@ -101,17 +109,25 @@ def test_targets_bad_parameters_are_400(memory_client, params):
 def _expected_elements(catalog, plan: str, district: str, covers: frozenset) -> set[str]:
     """Independently: the plan's features listing the district (zones through their hosts)."""
     frame = catalog[plan].frame
-    return {fid for fid, codes, sectors in zip(frame["id"], frame["districts"], frame["sectors"])
-            if district in catalog.boundaries.hosts(tuple(codes))[0] and covers & set(sectors)}
+    return {
+        fid
+        for fid, codes, sectors in zip(frame["id"], frame["districts"], frame["sectors"])
+        if district in catalog.boundaries.hosts(tuple(codes))[0] and covers & set(sectors)
+    }
 
 
 def test_matrix_by_district_counts_each_plan_element_where_it_lies(catalog):
     result = sector_matrix(catalog, "district", sectors=["创新药物"])
     covers = result.sectors[0].covers
     cells = result.cells.set_index(["place", "plan"])
-    for district in (MUPING, LAISHAN):  # the core zone lists 牟平区 and the Hi-tech Zone (in 莱山区)
+    for district in (
+        MUPING,
+        LAISHAN,
+    ):  # the core zone lists 牟平区 and the Hi-tech Zone (in 莱山区)
         cell = cells.loc[(district, "yantai-biomed-1p3x")]
-        assert set(cell["elements"]) == _expected_elements(catalog, "yantai-biomed-1p3x", district, covers)
+        assert set(cell["elements"]) == _expected_elements(
+            catalog, "yantai-biomed-1p3x", district, covers
+        )
         assert CORE in cell["elements"] and cell["count"] == len(cell["elements"])
     core_area = cells.loc[(MUPING, "yantai-biomed-1p3x")]["area_km2"]
     assert core_area >= 22.6
@@ -120,25 +136,33 @@ def test_matrix_by_district_counts_each_plan_element_where_it_lies(catalog):
 def test_matrix_by_city_and_by_zone(catalog):
     by_city = sector_matrix(catalog, "city", plans=["yantai-biomed-1p3x"])
     assert YANTAI in set(by_city.places["place"])
-    assert CORE in by_city.cells[by_city.cells["sector"] == "bio.innovative-drugs"]["elements"].iloc[0]
+    assert (
+        CORE in by_city.cells[by_city.cells["sector"] == "bio.innovative-drugs"]["elements"].iloc[0]
+    )
     by_zone = sector_matrix(catalog, "zone", plans=["yantai-biomed-1p3x"])
     in_core = by_zone.cells[by_zone.cells["place"] == CORE]
     assert len(in_core) and CORE not in {e for es in in_core["elements"] for e in es}
     assert "yantai-biomed-1p3x.blue-valley" in {e for es in in_core["elements"] for e in es}
 
 
-@pytest.mark.parametrize("kwargs", [{"rows": "street"}, {"plans": ["nope"]}, {"sectors": ["nothing"]}])
+@pytest.mark.parametrize(
+    "kwargs", [{"rows": "street"}, {"plans": ["nope"]}, {"sectors": ["nothing"]}]
+)
 def test_matrix_rejects_unknown_choices(catalog, kwargs):
     with pytest.raises(MatrixError):
         sector_matrix(catalog, **kwargs)
 
 
 def test_matrix_route_json_csv_html(memory_client):
-    data = memory_client.get("/matrix", params={"rows": "district", "sectors": "bio.innovative-drugs"}).json()
+    data = memory_client.get(
+        "/matrix", params={"rows": "district", "sectors": "bio.innovative-drugs"}
+    ).json()
     assert [s["code"] for s in data["sectors"]] == ["bio.innovative-drugs"]
     muping = [c for c in data["cells"] if c["place"] == MUPING]
     assert muping and muping[0]["place_zh"] == "牟平区" and CORE in muping[0]["elements"]
-    rows = _csv_rows(memory_client.get("/matrix", params={"sectors": "bio.innovative-drugs", "f": "csv"}))
+    rows = _csv_rows(
+        memory_client.get("/matrix", params={"sectors": "bio.innovative-drugs", "f": "csv"})
+    )
     assert len(rows) == len(data["cells"]) and rows[0]["sector_zh"] == "创新药物"
     page = memory_client.get("/matrix", params={"f": "html"}).text
     assert "牟平区" in page and "/maps/sector/bio.innovative-drugs" in page

@@ -25,13 +25,24 @@ def _revise(doc: dict, plan_id: str) -> dict:
     """Make the 'issued' version of the health plan: one element dropped, one added, a target
     raised, an incentive added, a park given another sector."""
     doc["features"] = [f for f in doc["features"] if f["id"] != f"{plan_id}.ftz"]
-    added = {**doc["features"][-1], "id": f"{plan_id}.new-park", "name_zh": "新建康养园", "name_en": "New wellness park",
-             "related": []}
+    added = {
+        **doc["features"][-1],
+        "id": f"{plan_id}.new-park",
+        "name_zh": "新建康养园",
+        "name_en": "New wellness park",
+        "related": [],
+    }
     doc["features"].append(added)
     doc["targets"][0]["value"] = doc["targets"][0]["value"] + 500
-    doc["incentives"].append({
-        "id": f"{plan_id}.rent-subsidy", "title_zh": "房租补贴", "title_en": "Rent subsidy",
-        "amount": {"value": 50, "unit": "万元"}, "source": doc["features"][0]["source"]})
+    doc["incentives"].append(
+        {
+            "id": f"{plan_id}.rent-subsidy",
+            "title_zh": "房租补贴",
+            "title_en": "Rent subsidy",
+            "amount": {"value": 50, "unit": "万元"},
+            "source": doc["features"][0]["source"],
+        }
+    )
     park = next(f for f in doc["features"] if f["id"] == f"{plan_id}.blue-valley")
     park["sectors"] = ["bio.tcm"]
     return doc
@@ -41,12 +52,15 @@ def _write_revised(data: Path, plan_id: str, source_id: str = DRAFT) -> dict:
     """Write the revised plan as data/plans/<plan_id>.yaml; return the edited ids and values."""
     text = (data / "plans" / f"{source_id}.yaml").read_text(encoding="utf-8")
     if plan_id != source_id:
-        text = text.replace(f"{source_id}.", f"{plan_id}.").replace(f"id: {source_id}\n", f"id: {plan_id}\n")
+        text = text.replace(f"{source_id}.", f"{plan_id}.").replace(
+            f"id: {source_id}\n", f"id: {plan_id}\n"
+        )
     doc = _revise(yaml.safe_load(text), plan_id)
     if plan_id != source_id:
         doc["plan"] |= {"status": "issued", "supersedes": source_id}
-    (data / "plans" / f"{plan_id}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False),
-                                                    encoding="utf-8")
+    (data / "plans" / f"{plan_id}.yaml").write_text(
+        yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return doc
 
 
@@ -82,13 +96,21 @@ def test_plan_changes_route_compares_with_the_superseded_draft(data_copy):
         page = client.get(f"/plans/{ISSUED}/changes", params={"f": "html"}).text
         assert "新建康养园" in page and "房租补贴" in page and "None" not in page
         none = client.get(f"/plans/{DRAFT}/changes")
-        assert none.status_code == 404 and "records no earlier version" in none.json()["description"]
+        assert (
+            none.status_code == 404 and "records no earlier version" in none.json()["description"]
+        )
         assert client.get("/plans/nope/changes").status_code == 404
 
 
 def _cli(*args: str, cwd: Path = PACKAGE_ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "geoservice.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120, env={"PYTHONPATH": str(PACKAGE_ROOT), "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "geoservice.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={"PYTHONPATH": str(PACKAGE_ROOT), "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_diff_of_two_data_directories(data_copy, tmp_path):
@@ -97,7 +119,11 @@ def test_diff_of_two_data_directories(data_copy, tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "removed feature ftz (自贸区)" in out and "added feature new-park (新建康养园)" in out
-    assert "sectors:" in out and "'bio.tcm'" in out and "added incentive rent-subsidy (房租补贴)" in out
+    assert (
+        "sectors:" in out
+        and "'bio.tcm'" in out
+        and "added incentive rent-subsidy (房租补贴)" in out
+    )
 
 
 def test_diff_of_two_git_revisions(tmp_path):
@@ -119,7 +145,9 @@ def test_diff_of_two_git_revisions(tmp_path):
 @pytest.mark.parametrize("status", ["superseded"])
 def test_plan_files_record_status_and_supersedes(data_copy, status):
     path = data_copy / "plans" / f"{DRAFT}.yaml"
-    text = path.read_text(encoding="utf-8").replace("status: draft-for-comment", f"status: {status}", 1)
+    text = path.read_text(encoding="utf-8").replace(
+        "status: draft-for-comment", f"status: {status}", 1
+    )
     path.write_text(text, encoding="utf-8")
     _write_revised(data_copy, ISSUED)
     plans = read_plans(data_copy)

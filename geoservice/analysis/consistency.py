@@ -36,9 +36,9 @@ KINDS = {
     "target_mismatch": ("同一指标的目标不同", "Same metric, different targets"),
     "one_way_link": ("单向关联", "Link that points one way only"),
 }
-MIN_NAME_CHARS = 4          # shorter names (一链, 医院) match too much text to mean anything
-PINYIN_SIMILARITY = 0.86    # difflib ratio of toneless pinyin for two element names
-METRIC_SIMILARITY = 0.8     # difflib ratio of two Chinese metric names
+MIN_NAME_CHARS = 4  # shorter names (一链, 医院) match too much text to mean anything
+PINYIN_SIMILARITY = 0.86  # difflib ratio of toneless pinyin for two element names
+METRIC_SIMILARITY = 0.8  # difflib ratio of two Chinese metric names
 QUOTE_CHARS = 90
 _SENTENCE_END = "。；！？\n"
 _HEADING = re.compile(r"^\s*(?:([一二三四五六七八九十]+)、|（([一二三四五六七八九十]+)）)")
@@ -80,14 +80,23 @@ class Finding:
 
 def _features(catalog: Catalog) -> pd.DataFrame:
     """Return every plan feature's properties, indexed by id."""
-    return pd.concat([c.frame.drop(columns="geometry") for c in catalog.plan_collections()]).set_index("id")
+    return pd.concat(
+        [c.frame.drop(columns="geometry") for c in catalog.plan_collections()]
+    ).set_index("id")
 
 
 def _feature_clause(catalog: Catalog, row: pd.Series, fid: str) -> Clause:
     """Cite a feature by its own clause."""
     src = row["source"]
-    return Clause(row["plan"], catalog.plans[row["plan"]].plan.title_zh, src["section"], src["quote"],
-                  src.get("href", ""), fid, row["name_zh"])
+    return Clause(
+        row["plan"],
+        catalog.plans[row["plan"]].plan.title_zh,
+        src["section"],
+        src["quote"],
+        src.get("href", ""),
+        fid,
+        row["name_zh"],
+    )
 
 
 def _fold(text: str) -> str:
@@ -95,23 +104,32 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
-def same_entity_pairs(catalog: Catalog, data_dir: Path, features: pd.DataFrame) -> set[tuple[str, str]]:
+def same_entity_pairs(
+    catalog: Catalog, data_dir: Path, features: pd.DataFrame
+) -> set[tuple[str, str]]:
     """Return pairs of elements of two plans that stand for one thing: same Chinese name, a
     data/links.yaml pair, or a declared cross-plan `related` link between elements of one kind."""
     pairs = set()
     by_name = features.groupby("name_zh").groups
     for ids in by_name.values():
         ids = list(ids)
-        pairs |= {tuple(sorted((a, b))) for a in ids for b in ids
-                  if a < b and features.at[a, "plan"] != features.at[b, "plan"]}
+        pairs |= {
+            tuple(sorted((a, b)))
+            for a in ids
+            for b in ids
+            if a < b and features.at[a, "plan"] != features.at[b, "plan"]
+        }
     links = data_dir / "links.yaml"
     if links.exists():
         pairs |= {tuple(sorted(p)) for p in (read_yaml(links).get("same_entity") or [])}
     for plan in catalog.plans.values():
         for f in plan.features:
             for other in f.related:
-                if (other in features.index and features.at[other, "plan"] != plan.plan.id
-                        and features.at[other, "kind"] == f.kind):
+                if (
+                    other in features.index
+                    and features.at[other, "plan"] != plan.plan.id
+                    and features.at[other, "kind"] == f.kind
+                ):
                     pairs.add(tuple(sorted((f.id, other))))
     return pairs
 
@@ -123,7 +141,9 @@ def sector_role_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
     out = []
     for a, b in sorted(same_entity_pairs(catalog, data_dir, features)):
         fa, fb = features.loc[a], features.loc[b]
-        schemes = {terms[c].scheme for c in fa["sectors"]} & {terms[c].scheme for c in fb["sectors"]}
+        schemes = {terms[c].scheme for c in fa["sectors"]} & {
+            terms[c].scheme for c in fb["sectors"]
+        }
         sa = {c for c in fa["sectors"] if terms[c].scheme in schemes}
         sb = {c for c in fb["sectors"] if terms[c].scheme in schemes}
         notes, facts = [], {}
@@ -137,8 +157,15 @@ def sector_role_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
             notes.append(f"定位不同：{ra}；{rb}")
             facts["roles"] = [fa["role_zh"], fb["role_zh"]]
         if notes:
-            out.append(Finding("sector_role", "；".join(notes), _feature_clause(catalog, fa, a),
-                               _feature_clause(catalog, fb, b), facts))
+            out.append(
+                Finding(
+                    "sector_role",
+                    "；".join(notes),
+                    _feature_clause(catalog, fa, a),
+                    _feature_clause(catalog, fb, b),
+                    facts,
+                )
+            )
     return out
 
 
@@ -159,8 +186,13 @@ def _text_clause(catalog: Catalog, plan_id: str, start: int, end: int) -> Clause
     right = min(rights) + 1 if rights else len(text)
     left, right = max(left, start - QUOTE_CHARS), min(right, end + QUOTE_CHARS)
     quote = re.sub(r"\s+", "", text[left:right])
-    return Clause(plan_id, catalog.plans[plan_id].plan.title_zh, _section(text, start), quote,
-                  f"/plans/{plan_id}/source")
+    return Clause(
+        plan_id,
+        catalog.plans[plan_id].plan.title_zh,
+        _section(text, start),
+        quote,
+        f"/plans/{plan_id}/source",
+    )
 
 
 def _section(text: str, position: int) -> str:
@@ -187,13 +219,21 @@ def link_candidates(catalog: Catalog, data_dir: Path) -> list[Finding]:
     a bracketed place), or by a pinyin-similar element name of the other plan."""
     features = _features(catalog)
     features = features[features["kind"] != "region"]
-    linked = {(fid, features.at[o, "plan"]) for fid, rel in features["related"].items()
-              for o in rel if o in features.index}
+    linked = {
+        (fid, features.at[o, "plan"])
+        for fid, rel in features["related"].items()
+        for o in rel
+        if o in features.index
+    }
     aliases = _aliases(data_dir, features)
     folded = {pid: _fold(t.text) for pid, t in catalog.texts.items()}
     out = []
     for fid, row in features.iterrows():
-        names = [n for n in dict.fromkeys([row["name_zh"], *aliases.get(fid, ())]) if len(n) >= MIN_NAME_CHARS]
+        names = [
+            n
+            for n in dict.fromkeys([row["name_zh"], *aliases.get(fid, ())])
+            if len(n) >= MIN_NAME_CHARS
+        ]
         for pid in catalog.texts:
             if pid == row["plan"] or (fid, pid) in linked:
                 continue
@@ -201,9 +241,15 @@ def link_candidates(catalog: Catalog, data_dir: Path) -> list[Finding]:
             if hit is not None:
                 start, end, name = hit
                 how = "exact name" if name == row["name_zh"] else f"alias {name}"
-                out.append(Finding("link_candidate", f"另一规划原文也提到“{name}”（{how}）",
-                                   _feature_clause(catalog, row, fid), _text_clause(catalog, pid, start, end),
-                                   {"match": "name" if name == row["name_zh"] else "alias", "name": name}))
+                out.append(
+                    Finding(
+                        "link_candidate",
+                        f"另一规划原文也提到“{name}”（{how}）",
+                        _feature_clause(catalog, row, fid),
+                        _text_clause(catalog, pid, start, end),
+                        {"match": "name" if name == row["name_zh"] else "alias", "name": name},
+                    )
+                )
     out += _pinyin_candidates(catalog, features)
     return out
 
@@ -240,19 +286,27 @@ def _find_name(text: str, folded: str, names: list[str]) -> tuple[int, int, str]
 def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding]:
     """Element names of two plans that sound alike (toneless pinyin) but are not the same name,
     the two elements not linked to each other."""
-    rows = [(fid, r["plan"], r["name_zh"], _pinyin(r["name_zh"])) for fid, r in features.iterrows()
-            if len(r["name_zh"]) >= MIN_NAME_CHARS]
+    rows = [
+        (fid, r["plan"], r["name_zh"], _pinyin(r["name_zh"]))
+        for fid, r in features.iterrows()
+        if len(r["name_zh"]) >= MIN_NAME_CHARS
+    ]
     out = []
     for i, (fa, pa, na, ya) in enumerate(rows):
-        for fb, pb, nb, yb in rows[i + 1:]:
+        for fb, pb, nb, yb in rows[i + 1 :]:
             if pa == pb or na == nb or fb in features.at[fa, "related"]:
                 continue
             ratio = difflib.SequenceMatcher(None, ya, yb).ratio()
             if ratio >= PINYIN_SIMILARITY:
-                out.append(Finding("link_candidate", f"名称读音相近（拼音相似度 {ratio:.2f}）：{na} / {nb}",
-                                   _feature_clause(catalog, features.loc[fa], fa),
-                                   _feature_clause(catalog, features.loc[fb], fb),
-                                   {"match": "pinyin", "similarity": round(ratio, 3)}))
+                out.append(
+                    Finding(
+                        "link_candidate",
+                        f"名称读音相近（拼音相似度 {ratio:.2f}）：{na} / {nb}",
+                        _feature_clause(catalog, features.loc[fa], fa),
+                        _feature_clause(catalog, features.loc[fb], fb),
+                        {"match": "pinyin", "similarity": round(ratio, 3)},
+                    )
+                )
     return out
 
 
@@ -261,24 +315,34 @@ def target_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
     table = all_targets(catalog, load_families(data_dir))
     features = _features(catalog)
     group = _entity_groups(same_entity_pairs(catalog, data_dir, features))
-    table["place_key"] = [f"region:{places[0]}" if fid is None else f"element:{group.get(fid, fid)}"
-                          for fid, places in zip(table["feature"], table["places"])]
+    table["place_key"] = [
+        f"region:{places[0]}" if fid is None else f"element:{group.get(fid, fid)}"
+        for fid, places in zip(table["feature"], table["places"])
+    ]
     table["metric_key"] = table["metric_zh"].map(lambda m: re.sub(r"[\s，,、（）()]", "", m))
     out = []
     for _, same_place in table.groupby("place_key"):
         rows = same_place.to_dict("records")
         for i, a in enumerate(rows):
-            for b in rows[i + 1:]:
+            for b in rows[i + 1 :]:
                 if a["plan"] == b["plan"] or not _same_metric(a["metric_key"], b["metric_key"]):
                     continue
                 if (a["value"], a["unit"], a["year"]) == (b["value"], b["unit"], b["year"]):
                     continue
-                out.append(Finding(
-                    "target_mismatch",
-                    f"{a['place_zh']}：{a['metric_zh']} {_target(a)} / {b['metric_zh']} {_target(b)}",
-                    _target_clause(catalog, a), _target_clause(catalog, b),
-                    {"values": [a["value"], b["value"]], "units": [a["unit"], b["unit"]],
-                     "years": [_year(a["year"]), _year(b["year"])]}))
+                out.append(
+                    Finding(
+                        "target_mismatch",
+                        f"{a['place_zh']}：{a['metric_zh']} {_target(a)} / "
+                        f"{b['metric_zh']} {_target(b)}",
+                        _target_clause(catalog, a),
+                        _target_clause(catalog, b),
+                        {
+                            "values": [a["value"], b["value"]],
+                            "units": [a["unit"], b["unit"]],
+                            "years": [_year(a["year"]), _year(b["year"])],
+                        },
+                    )
+                )
     return out
 
 
@@ -302,7 +366,10 @@ def _same_metric(a: str, b: str) -> bool:
     """Tell whether two metric names say the same (equal, or alike enough and not short)."""
     if a == b:
         return True
-    return min(len(a), len(b)) >= 4 and difflib.SequenceMatcher(None, a, b).ratio() >= METRIC_SIMILARITY
+    return (
+        min(len(a), len(b)) >= 4
+        and difflib.SequenceMatcher(None, a, b).ratio() >= METRIC_SIMILARITY
+    )
 
 
 def _year(value) -> int | None:
@@ -321,8 +388,15 @@ def _target(row: dict) -> str:
 def _target_clause(catalog: Catalog, row: dict) -> Clause:
     """Cite a target by its clause."""
     c = row["citation"]
-    return Clause(row["plan"], row["plan_title_zh"], c["section"], c["quote"], c.get("href", ""),
-                  row["feature"], row["place_zh"])
+    return Clause(
+        row["plan"],
+        row["plan_title_zh"],
+        c["section"],
+        c["quote"],
+        c.get("href", ""),
+        row["feature"],
+        row["place_zh"],
+    )
 
 
 def one_way_links(catalog: Catalog) -> list[Finding]:
@@ -332,15 +406,25 @@ def one_way_links(catalog: Catalog) -> list[Finding]:
     out = []
     for fid, related in declared.items():
         for other in sorted(related):
-            if other in features.index and features.at[other, "plan"] != features.at[fid, "plan"] \
-                    and fid not in declared.get(other, ()):
-                out.append(Finding("one_way_link", f"{fid} → {other}：对方未回指",
-                                   _feature_clause(catalog, features.loc[fid], fid),
-                                   _feature_clause(catalog, features.loc[other], other)))
+            if (
+                other in features.index
+                and features.at[other, "plan"] != features.at[fid, "plan"]
+                and fid not in declared.get(other, ())
+            ):
+                out.append(
+                    Finding(
+                        "one_way_link",
+                        f"{fid} → {other}：对方未回指",
+                        _feature_clause(catalog, features.loc[fid], fid),
+                        _feature_clause(catalog, features.loc[other], other),
+                    )
+                )
     return out
 
 
-def check_plans(catalog: Catalog, data_dir: Path, kinds: tuple[str, ...] | None = None) -> list[Finding]:
+def check_plans(
+    catalog: Catalog, data_dir: Path, kinds: tuple[str, ...] | None = None
+) -> list[Finding]:
     """Run every consistency check (or the kinds asked for); findings in KINDS order."""
     runs = {
         "sector_role": lambda: sector_role_findings(catalog, data_dir),

@@ -34,8 +34,11 @@ DISTRICT_TOLERANCE_M = 1000.0
 AREA_TOLERANCE = 0.25
 # A district counts as crossed into when it holds at least this share of a shape's area.
 OVERLAP_SHARE = 0.01
-CSV_COORDINATES = {"X_POSSIBLE_NAMES": "lon,lng,longitude,x,经度", "Y_POSSIBLE_NAMES": "lat,latitude,y,纬度",
-                   "KEEP_GEOM_COLUMNS": "NO"}
+CSV_COORDINATES = {
+    "X_POSSIBLE_NAMES": "lon,lng,longitude,x,经度",
+    "Y_POSSIBLE_NAMES": "lat,latitude,y,纬度",
+    "KEEP_GEOM_COLUMNS": "NO",
+}
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -67,9 +70,14 @@ class ShapeReport:
             planned = f" (planned {self.planned_area_km2:g} km²)" if self.planned_area_km2 else ""
             out.append(f"  area {self.area_km2:.2f} km²{planned}")
         out.append(f"  datum conversion moved it {self.shift_m:,.0f} m")
-        out.append(f"  lies in {', '.join(self.districts_after) or 'no district of the catalog'}"
-                   + (f"; reaches {self.outside_m:,.0f} m outside its declared districts"
-                      if self.outside_m > 0 else "; within its declared districts"))
+        out.append(
+            f"  lies in {', '.join(self.districts_after) or 'no district of the catalog'}"
+            + (
+                f"; reaches {self.outside_m:,.0f} m outside its declared districts"
+                if self.outside_m > 0
+                else "; within its declared districts"
+            )
+        )
         out += [f"  warning: {w}" for w in self.warnings]
         out += [f"  error: {e}" for e in self.errors]
         if self.written:
@@ -77,7 +85,9 @@ class ShapeReport:
         return out
 
 
-def read_shapes(path: Path, layer: str | None, datum: str) -> tuple[gpd.GeoSeries, gpd.GeoSeries, gpd.GeoDataFrame]:
+def read_shapes(
+    path: Path, layer: str | None, datum: str
+) -> tuple[gpd.GeoSeries, gpd.GeoSeries, gpd.GeoDataFrame]:
     """Read a file's features: (as read in lon/lat, converted to WGS84, the attribute table).
 
     A file with a CRS is first brought to lon/lat with pyproj; a GCJ-02 or BD-09 datum is then
@@ -96,13 +106,17 @@ def read_shapes(path: Path, layer: str | None, datum: str) -> tuple[gpd.GeoSerie
         frame = frame.set_crs(4490 if datum == "CGCS2000" else 4326)
     lonlat = frame.geometry.to_crs(4326)
     convert = TO_WGS84.get(datum)
-    wgs84 = lonlat if convert is None else gpd.GeoSeries(
-        transform_geometry(lonlat.values, convert), index=lonlat.index, crs=4326)
+    wgs84 = (
+        lonlat
+        if convert is None
+        else gpd.GeoSeries(transform_geometry(lonlat.values, convert), index=lonlat.index, crs=4326)
+    )
     return lonlat, wgs84, frame
 
 
-def select_features(catalog: Catalog, frame: gpd.GeoDataFrame, feature: str | None,
-                    match: str | None) -> dict[str, list[int]]:
+def select_features(
+    catalog: Catalog, frame: gpd.GeoDataFrame, feature: str | None, match: str | None
+) -> dict[str, list[int]]:
     """Return feature id → the file's rows that make its shape.
 
     --feature ID: every row of the file is that feature's shape (several rows are unioned).
@@ -113,7 +127,9 @@ def select_features(catalog: Catalog, frame: gpd.GeoDataFrame, feature: str | No
             raise GeometryImportError(f"no plan feature {feature!r}")
         return {feature: list(range(len(frame)))}
     if match not in frame.columns:
-        raise GeometryImportError(f"no field {match!r} in the file; fields: {', '.join(map(str, frame.columns[:-1]))}")
+        raise GeometryImportError(
+            f"no field {match!r} in the file; fields: {', '.join(map(str, frame.columns[:-1]))}"
+        )
     by_name = {name: fid for fid, name in zip(features.index, features["name_zh"])}
     chosen: dict[str, list[int]] = {}
     unknown = []
@@ -124,7 +140,9 @@ def select_features(catalog: Catalog, frame: gpd.GeoDataFrame, feature: str | No
         else:
             chosen.setdefault(fid, []).append(i)
     if unknown:
-        raise GeometryImportError(f"field {match!r}: no plan feature with id or name {', '.join(map(repr, unknown))}")
+        raise GeometryImportError(
+            f"field {match!r}: no plan feature with id or name {', '.join(map(repr, unknown))}"
+        )
     return chosen
 
 
@@ -132,8 +150,9 @@ def _features(catalog: Catalog) -> gpd.GeoDataFrame:
     """Return every plan feature, indexed by id."""
     import pandas as pd
 
-    return gpd.GeoDataFrame(pd.concat([c.frame for c in catalog.plan_collections()]),
-                            geometry="geometry", crs=4326).set_index("id")
+    return gpd.GeoDataFrame(
+        pd.concat([c.frame for c in catalog.plan_collections()]), geometry="geometry", crs=4326
+    ).set_index("id")
 
 
 def metric_area_km2(geometry: BaseGeometry) -> float:
@@ -170,14 +189,17 @@ def districts_of(catalog: Catalog, geometry: BaseGeometry) -> tuple[str, ...]:
     return tuple(hits["name_zh"])
 
 
-def check_shape(catalog: Catalog, feature_id: str, geometry: BaseGeometry,
-                before: BaseGeometry | None = None) -> ShapeReport:
+def check_shape(
+    catalog: Catalog, feature_id: str, geometry: BaseGeometry, before: BaseGeometry | None = None
+) -> ShapeReport:
     """Check one WGS84 shape for a feature: valid, within its declared districts (within
     DISTRICT_TOLERANCE_M), area against planned_area_km2; with `before` (the shape as read,
     before the datum conversion), how far converting moved it and whether that crossed a
     district line. `geoservice validate` runs the same checks on the files in data/geometry/."""
     row = _features(catalog).loc[feature_id]
-    report = ShapeReport(feature_id, row["name_zh"], geometry, planned_area_km2=row["planned_area_km2"])
+    report = ShapeReport(
+        feature_id, row["name_zh"], geometry, planned_area_km2=row["planned_area_km2"]
+    )
     if geometry is None or geometry.is_empty:
         report.errors.append("empty geometry")
         return report
@@ -190,29 +212,43 @@ def check_shape(catalog: Catalog, feature_id: str, geometry: BaseGeometry,
         report.outside_m = distance_outside_m(geometry, area)
         if report.outside_m > DISTRICT_TOLERANCE_M:
             names = "、".join(catalog.boundaries.name_zh(c) for c in row["districts"])
-            report.errors.append(f"reaches {report.outside_m:,.0f} m outside its declared districts ({names}); "
-                                 f"tolerance {DISTRICT_TOLERANCE_M:,.0f} m")
+            report.errors.append(
+                f"reaches {report.outside_m:,.0f} m outside its declared districts ({names}); "
+                f"tolerance {DISTRICT_TOLERANCE_M:,.0f} m"
+            )
     if geometry.geom_type in ("Polygon", "MultiPolygon"):
         report.area_km2 = metric_area_km2(geometry)
         planned = report.planned_area_km2
         if planned and abs(report.area_km2 - planned) > AREA_TOLERANCE * planned:
-            report.warnings.append(f"area {report.area_km2:.2f} km² differs from planned_area_km2 {planned:g} "
-                                   f"by {abs(report.area_km2 / planned - 1):.0%}")
+            report.warnings.append(
+                f"area {report.area_km2:.2f} km² differs from planned_area_km2 {planned:g} "
+                f"by {abs(report.area_km2 / planned - 1):.0%}"
+            )
     if before is not None:
         report.shift_m = shift_m(before, geometry)
         report.districts_before = districts_of(catalog, before)
         if set(report.districts_before) != set(report.districts_after):
             report.warnings.append(
-                f"the datum conversion moved it across a district line: as read it lies in "
-                f"{'、'.join(report.districts_before) or 'none'}, converted in {'、'.join(report.districts_after) or 'none'}"
-                " (check the datum)")
+                "the datum conversion moved it across a district line: as read it lies in "
+                f"{'、'.join(report.districts_before) or 'none'}, converted in "
+                f"{'、'.join(report.districts_after) or 'none'} (check the datum)"
+            )
     return report
 
 
-def import_geometry(catalog: Catalog, data_dir: Path, path: Path, *, layer: str | None = None,
-                    feature: str | None = None, match: str | None = None, datum: str = "WGS84",
-                    source: str | None = None, precision: str = "official",
-                    force: bool = False) -> list[ShapeReport]:
+def import_geometry(
+    catalog: Catalog,
+    data_dir: Path,
+    path: Path,
+    *,
+    layer: str | None = None,
+    feature: str | None = None,
+    match: str | None = None,
+    datum: str = "WGS84",
+    source: str | None = None,
+    precision: str = "official",
+    force: bool = False,
+) -> list[ShapeReport]:
     """Import the shapes of a file; write those without errors (all of them with force).
 
     Each written shape goes to data/geometry/<plan>/<id>.geojson and its feature's location in
@@ -233,8 +269,17 @@ def import_geometry(catalog: Catalog, data_dir: Path, path: Path, *, layer: str 
         plan_id = fid.split(".")[0]
         described = source or _default_source(path, layer, datum)
         target = geometry_path(data_dir, plan_id, fid)
-        write_geometry(target, fid, after, {"source": described, "datum": datum, "file": path.name,
-                                            "imported": dt.date.today().isoformat()})
+        write_geometry(
+            target,
+            fid,
+            after,
+            {
+                "source": described,
+                "datum": datum,
+                "file": path.name,
+                "imported": dt.date.today().isoformat(),
+            },
+        )
         set_location(data_dir / "plans" / f"{plan_id}.yaml", fid, precision, described)
         report.written = display(target, data_dir)
         reports.append(report)
@@ -254,19 +299,37 @@ def set_location(plan_file: Path, feature_id: str, precision: str, source: str) 
     """Replace one feature's `location:` in a plan file by {precision, source}, editing only
     those lines (comments, order and layout elsewhere stay as the planner wrote them)."""
     lines = plan_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if (m := _ITEM.match(line)) and m.group(2) == feature_id), None)
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if (m := _ITEM.match(line)) and m.group(2) == feature_id
+        ),
+        None,
+    )
     if start is None:
         raise GeometryImportError(f"{plan_file.name}: no feature {feature_id!r}")
     item_indent = len(_ITEM.match(lines[start]).group(1))
-    end = next((i for i in range(start + 1, len(lines))
-                if lines[i].strip() and not lines[i].lstrip().startswith("#")
-                and len(lines[i]) - len(lines[i].lstrip()) <= item_indent), len(lines))
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i].strip()
+            and not lines[i].lstrip().startswith("#")
+            and len(lines[i]) - len(lines[i].lstrip()) <= item_indent
+        ),
+        len(lines),
+    )
     at = next((i for i in range(start + 1, end) if re.match(r"^\s+location:", lines[i])), None)
     if at is None:
-        raise GeometryImportError(f"{plan_file.name}: feature {feature_id!r} has no location to replace")
+        raise GeometryImportError(
+            f"{plan_file.name}: feature {feature_id!r} has no location to replace"
+        )
     indent = len(lines[at]) - len(lines[at].lstrip())
     stop = at + 1
-    while stop < end and (not lines[stop].strip() or len(lines[stop]) - len(lines[stop].lstrip()) > indent):
+    while stop < end and (
+        not lines[stop].strip() or len(lines[stop]) - len(lines[stop].lstrip()) > indent
+    ):
         stop += 1
     while stop > at + 1 and not lines[stop - 1].strip():
         stop -= 1  # keep blank lines after the block

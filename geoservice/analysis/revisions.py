@@ -38,7 +38,7 @@ class RecordChange:
     """A record added, removed or changed (then with its field changes)."""
 
     section: str  # features | targets | incentives
-    change: str   # added | removed | changed
+    change: str  # added | removed | changed
     key: str
     name: str
     fields: tuple[FieldChange, ...] = ()
@@ -60,11 +60,22 @@ class PlanChanges:
     def as_dict(self) -> dict:
         """Return the changes as JSON-ready data."""
         return {
-            "old": self.old_id, "new": self.new_id,
-            "summary": {s: {c: self.count(s, c) for c in ("added", "removed", "changed")} for s in SECTIONS},
+            "old": self.old_id,
+            "new": self.new_id,
+            "summary": {
+                s: {c: self.count(s, c) for c in ("added", "removed", "changed")} for s in SECTIONS
+            },
             "header": [vars(f) for f in self.header],
-            "changes": [{"section": r.section, "change": r.change, "key": r.key, "name": r.name,
-                         "fields": [vars(f) for f in r.fields]} for r in self.records],
+            "changes": [
+                {
+                    "section": r.section,
+                    "change": r.change,
+                    "key": r.key,
+                    "name": r.name,
+                    "fields": [vars(f) for f in r.fields],
+                }
+                for r in self.records
+            ],
         }
 
 
@@ -83,13 +94,15 @@ def _flat(record: dict, prefix: str = "") -> dict[str, Any]:
 def _field_changes(old: dict, new: dict, plan_ids: tuple[str, str]) -> tuple[FieldChange, ...]:
     """Compare two records field by field (ids compared without their plan prefix)."""
     a, b = _flat(_local(old, plan_ids[0])), _flat(_local(new, plan_ids[1]))
-    return tuple(FieldChange(k, a.get(k), b.get(k)) for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k))
+    return tuple(
+        FieldChange(k, a.get(k), b.get(k)) for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)
+    )
 
 
 def _local(value: Any, plan_id: str) -> Any:
     """Strip a plan's id prefix from ids inside a record, so a renamed plan's records compare."""
     if isinstance(value, str) and value.startswith(plan_id + "."):
-        return value[len(plan_id) + 1:]
+        return value[len(plan_id) + 1 :]
     if isinstance(value, list):
         return [_local(v, plan_id) for v in value]
     if isinstance(value, dict):
@@ -108,16 +121,26 @@ def _keyed(plan: PlanFile, section: str) -> dict[str, tuple[str, dict]]:
             out[key] = (t.metric_zh or t.metric, t.model_dump(mode="json", by_alias=True))
         return out
     records = plan.features if section == "features" else plan.incentives
-    return {_local(r.id, pid): (getattr(r, "name_zh", None) or getattr(r, "title_zh", ""),
-                                r.model_dump(mode="json", by_alias=True)) for r in records}
+    return {
+        _local(r.id, pid): (
+            getattr(r, "name_zh", None) or getattr(r, "title_zh", ""),
+            r.model_dump(mode="json", by_alias=True),
+        )
+        for r in records
+    }
 
 
 def diff_plans(old: PlanFile, new: PlanFile) -> PlanChanges:
     """Compare two versions of a plan."""
     ids = (old.plan.id, new.plan.id)
     skip = {"id", "status", "supersedes"}
-    header = tuple(c for c in _field_changes(old.plan.model_dump(mode="json"), new.plan.model_dump(mode="json"), ids)
-                   if c.field not in skip)
+    header = tuple(
+        c
+        for c in _field_changes(
+            old.plan.model_dump(mode="json"), new.plan.model_dump(mode="json"), ids
+        )
+        if c.field not in skip
+    )
     records = []
     for section in SECTIONS:
         a, b = _keyed(old, section), _keyed(new, section)
@@ -165,7 +188,8 @@ def superseded_changes(plans: dict[str, PlanFile], plan_id: str) -> PlanChanges:
 
 
 def plans_at(spec: str, data_dir: Path) -> dict[str, PlanFile]:
-    """Read the plans of a version: a data directory, or a git revision of `data_dir`'s repository."""
+    """Read the plans of a version: a data directory, or a git revision of the repository
+    holding `data_dir`."""
     path = Path(spec)
     if path.is_dir():
         return read_plans(path)
@@ -174,17 +198,23 @@ def plans_at(spec: str, data_dir: Path) -> dict[str, PlanFile]:
         rel = data_dir.resolve().relative_to(root.resolve()).as_posix()
         names = _git(root, "ls-tree", "--name-only", f"{spec}:{rel}/plans").split()
     except (subprocess.CalledProcessError, ValueError, OSError) as exc:
-        raise RevisionError(f"{spec!r} is neither a data directory nor a git revision of {data_dir}: {exc}") from None
+        raise RevisionError(
+            f"{spec!r} is neither a data directory nor a git revision of {data_dir}: {exc}"
+        ) from None
     with tempfile.TemporaryDirectory() as tmp:
         plans_dir = Path(tmp) / spec.replace("/", "_") / "plans"
         plans_dir.mkdir(parents=True)
         for name in names:
             if name.endswith(".yaml"):
-                (plans_dir / name).write_bytes(_git(root, "show", f"{spec}:{rel}/plans/{name}", raw=True))
+                (plans_dir / name).write_bytes(
+                    _git(root, "show", f"{spec}:{rel}/plans/{name}", raw=True)
+                )
         return read_plans(plans_dir.parent)
 
 
 def _git(cwd: Path, *args: str, raw: bool = False):
     """Run git read-only in a repository; return its output."""
-    result = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=True, timeout=60)
+    result = subprocess.run(
+        ["git", "-C", str(cwd), *args], capture_output=True, check=True, timeout=60
+    )
     return result.stdout if raw else result.stdout.decode("utf-8")

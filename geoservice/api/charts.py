@@ -33,20 +33,29 @@ def bar_chart(bars: list[Bar], title: str) -> str:
     for i, bar in enumerate(bars):
         y = 4 + i * ROW_HEIGHT
         length = max(BAR_WIDTH * bar.value / top, 1.5) if bar.value > 0 else 0
-        rect = (f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}" height="{ROW_HEIGHT - 6}" '
-                f'fill="{escape(bar.colour)}"><title>{escape(bar.title or bar.label)}</title></rect>')
-        label = (f'<text x="{LABEL_WIDTH - 6}" y="{y + ROW_HEIGHT / 2 + 4}" text-anchor="end">'
-                 f'{escape(_clip(bar.label))}</text>')
+        rect = (
+            f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{length:.1f}" height="{ROW_HEIGHT - 6}" '
+            f'fill="{escape(bar.colour)}"><title>{escape(bar.title or bar.label)}</title></rect>'
+        )
+        label = (
+            f'<text x="{LABEL_WIDTH - 6}" y="{y + ROW_HEIGHT / 2 + 4}" text-anchor="end">'
+            f"{escape(_clip(bar.label))}</text>"
+        )
         if bar.href:
             label = f'<a href="{escape(bar.href)}">{label}</a>'
-        value = (f'<text x="{LABEL_WIDTH + length + 5:.1f}" y="{y + ROW_HEIGHT / 2 + 4}">'
-                 f'{escape(bar.text)}</text>')
+        value = (
+            f'<text x="{LABEL_WIDTH + length + 5:.1f}" y="{y + ROW_HEIGHT / 2 + 4}">'
+            f"{escape(bar.text)}</text>"
+        )
         rows.append(f"<g>{label}{rect}{value}</g>")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
-            f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-size:12px">'
-            f'<title>{escape(title)}</title>'
-            f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" y1="0" y2="{height}" stroke="#8a99a8"/>'
-            + "".join(rows) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-size:12px">'
+        f"<title>{escape(title)}</title>"
+        f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH}" y1="0" y2="{height}" stroke="#8a99a8"/>'
+        + "".join(rows)
+        + "</svg>"
+    )
 
 
 def _clip(text: str, limit: int = 34) -> str:
@@ -66,5 +75,5 @@ def heat_colour(value: float, top: float) -> str:
 
 def ink_for(background: str) -> str:
     """Return black or white text, whichever reads on the background."""
-    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
     return "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 140 else "#1d2630"

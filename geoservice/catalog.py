@@ -157,6 +157,12 @@ class Catalog:
         """Return the collections made from plans."""
         return [c for c in self.collections.values() if c.plan is not None]
 
+    @cached_property
+    def plan_features(self) -> gpd.GeoDataFrame:
+        """Return the features of every plan in one frame, indexed by feature id (built once)."""
+        frame = pd.concat([c.frame for c in self.plan_collections()])
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326").set_index("id")
+
     def with_collections(self, extra: list[Collection]) -> "Catalog":
         """Return a new catalog with more collections (ids must be new)."""
         clash = [c.id for c in extra if c.id in self.collections]

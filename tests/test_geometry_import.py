@@ -245,3 +245,17 @@ def test_validate_rechecks_imported_shapes(data_copy, catalog, tmp_path):
         validate, capture_output=True, text=True, cwd=PACKAGE_ROOT, timeout=120
     )
     assert missing.returncode == 1 and "needs a geometry file" in missing.stdout
+
+
+def test_a_block_style_location_is_replaced_whole(data_copy):
+    """A location written over several lines (point, source) becomes one line; the lines around
+    it, the comment after it included, stay."""
+    path = data_copy / "plans" / "yantai-isotopes.yaml"
+    before = path.read_text(encoding="utf-8").splitlines()
+    set_location(path, "yantai-isotopes.yantaishan-hospital", "surveyed", "医院总平面图")
+    after = path.read_text(encoding="utf-8").splitlines()
+    assert len(after) == len(before) - 3
+    at = before.index("  - id: yantai-isotopes.yantaishan-hospital")
+    block = next(i for i in range(at, len(before)) if before[i] == "    location:")
+    assert after[block] == '    location: {precision: surveyed, source: "医院总平面图"}'
+    assert after[:block] == before[:block] and after[block + 1:] == before[block + 4:]

@@ -78,13 +78,6 @@ class Finding:
         return KINDS[self.kind][1]
 
 
-def _features(catalog: Catalog) -> pd.DataFrame:
-    """Return every plan feature's properties, indexed by id."""
-    return pd.concat(
-        [c.frame.drop(columns="geometry") for c in catalog.plan_collections()]
-    ).set_index("id")
-
-
 def _feature_clause(catalog: Catalog, row: pd.Series, fid: str) -> Clause:
     """Cite a feature by its own clause."""
     src = row["source"]
@@ -136,7 +129,7 @@ def same_entity_pairs(
 
 def sector_role_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
     """The same element given different sectors or roles by two plans."""
-    features = _features(catalog)
+    features = catalog.plan_features
     terms = catalog.sectors.terms
     out = []
     for a, b in sorted(same_entity_pairs(catalog, data_dir, features)):
@@ -217,7 +210,7 @@ def link_candidates(catalog: Catalog, data_dir: Path) -> list[Finding]:
     """Elements of one plan that another plan's text names too, with no link between them yet:
     by exact name, by a known alias (the names of its data/links.yaml partners, the name without
     a bracketed place), or by a pinyin-similar element name of the other plan."""
-    features = _features(catalog)
+    features = catalog.plan_features
     features = features[features["kind"] != "region"]
     linked = {
         (fid, features.at[o, "plan"])
@@ -275,12 +268,17 @@ def _find_name(text: str, folded: str, names: list[str]) -> tuple[int, int, str]
     for name in names:
         key = _fold(name)
         if key and key in folded:
-            first = re.escape(key[0])
-            pattern = r"\s*".join(re.escape(ch) for ch in key)
-            m = re.search(pattern, unicodedata.normalize("NFKC", text)) if first else None
+            m = re.search(r"\s*".join(map(_either_width, key)), text)
             if m:
                 return m.start(), m.end(), name
     return None
+
+
+def _either_width(char: str) -> str:
+    """Return a pattern matching a character as written or in its full-width form (ASCII only)."""
+    if "!" <= char <= "~":
+        return f"[{re.escape(char)}{chr(ord(char) + 0xFEE0)}]"
+    return re.escape(char)
 
 
 def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding]:
@@ -313,7 +311,7 @@ def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding
 def target_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
     """Targets of two plans on the same metric for the same place that differ."""
     table = all_targets(catalog, load_families(data_dir))
-    features = _features(catalog)
+    features = catalog.plan_features
     group = _entity_groups(same_entity_pairs(catalog, data_dir, features))
     table["place_key"] = [
         f"region:{places[0]}" if fid is None else f"element:{group.get(fid, fid)}"
@@ -401,7 +399,7 @@ def _target_clause(catalog: Catalog, row: dict) -> Clause:
 
 def one_way_links(catalog: Catalog) -> list[Finding]:
     """Declared `related` links to another plan's element that the other plan does not return."""
-    features = _features(catalog)
+    features = catalog.plan_features
     declared = {f.id: set(f.related) for p in catalog.plans.values() for f in p.features}
     out = []
     for fid, related in declared.items():

@@ -121,7 +121,7 @@ def select_features(
 
     --feature ID: every row of the file is that feature's shape (several rows are unioned).
     --match FIELD: each row names its feature in FIELD, by id or by its Chinese name."""
-    features = _features(catalog)
+    features = catalog.plan_features
     if feature is not None:
         if feature not in features.index:
             raise GeometryImportError(f"no plan feature {feature!r}")
@@ -144,15 +144,6 @@ def select_features(
             f"field {match!r}: no plan feature with id or name {', '.join(map(repr, unknown))}"
         )
     return chosen
-
-
-def _features(catalog: Catalog) -> gpd.GeoDataFrame:
-    """Return every plan feature, indexed by id."""
-    import pandas as pd
-
-    return gpd.GeoDataFrame(
-        pd.concat([c.frame for c in catalog.plan_collections()]), geometry="geometry", crs=4326
-    ).set_index("id")
 
 
 def metric_area_km2(geometry: BaseGeometry) -> float:
@@ -196,7 +187,7 @@ def check_shape(
     DISTRICT_TOLERANCE_M), area against planned_area_km2; with `before` (the shape as read,
     before the datum conversion), how far converting moved it and whether that crossed a
     district line. `geoservice validate` runs the same checks on the files in data/geometry/."""
-    row = _features(catalog).loc[feature_id]
+    row = catalog.plan_features.loc[feature_id]
     report = ShapeReport(
         feature_id, row["name_zh"], geometry, planned_area_km2=row["planned_area_km2"]
     )

@@ -284,17 +284,23 @@ def _either_width(char: str) -> str:
 def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding]:
     """Element names of two plans that sound alike (toneless pinyin) but are not the same name,
     the two elements not linked to each other."""
-    rows = [
-        (fid, r["plan"], r["name_zh"], _pinyin(r["name_zh"]))
-        for fid, r in features.iterrows()
-        if len(r["name_zh"]) >= MIN_NAME_CHARS
-    ]
+    named = features[features["name_zh"].str.len() >= MIN_NAME_CHARS]
+    rows = [(fid, plan, name, _pinyin(name), set(related))
+            for fid, plan, name, related in zip(named.index, named["plan"], named["name_zh"],
+                                                named["related"])]
     out = []
-    for i, (fa, pa, na, ya) in enumerate(rows):
-        for fb, pb, nb, yb in rows[i + 1 :]:
-            if pa == pb or na == nb or fb in features.at[fa, "related"]:
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    for i, (fa, pa, na, ya, related) in enumerate(rows):
+        matcher.set_seq2(ya)  # difflib caches facts about the second sequence: keep it fixed
+        for fb, pb, nb, yb, _ in rows[i + 1 :]:
+            if pa == pb or na == nb or fb in related:
                 continue
-            ratio = difflib.SequenceMatcher(None, ya, yb).ratio()
+            if 2 * min(len(ya), len(yb)) / (len(ya) + len(yb)) < PINYIN_SIMILARITY:
+                continue  # the ratio cannot reach the threshold with lengths this far apart
+            matcher.set_seq1(yb)
+            if matcher.quick_ratio() < PINYIN_SIMILARITY:
+                continue
+            ratio = matcher.ratio()
             if ratio >= PINYIN_SIMILARITY:
                 out.append(
                     Finding(

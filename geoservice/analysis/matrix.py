@@ -182,15 +182,14 @@ def sector_matrix(
         located["element"], ["id", "name_zh", "plan", "sectors", "planned_area_km2"]
     ]
     located = pd.concat([located.reset_index(drop=True), elements.reset_index(drop=True)], axis=1)
-    parts = []
-    for column in columns:
-        hit = located[
-            located["sectors"].map(lambda codes, c=column.covers: not c.isdisjoint(codes))
-        ]
-        parts.append(
-            hit.assign(sector=column.code, sector_zh=column.name_zh, sector_en=column.name_en)
-        )
-    hits = pd.concat(parts, ignore_index=True) if parts else located.iloc[0:0]
+    covering = pd.DataFrame(  # which column each sector code counts in (a parent covers children)
+        [(code, c.code, c.name_zh, c.name_en) for c in columns for code in c.covers],
+        columns=["code", "sector", "sector_zh", "sector_en"],
+    )
+    by_code = located.explode("sectors").rename(columns={"sectors": "code"})
+    hits = by_code.merge(covering, on="code").drop(columns="code")
+    # an element with two codes under one column counts once there
+    hits = hits.drop_duplicates(["element", "place", "sector"])
     if hits.empty:
         cells = pd.DataFrame(columns=list(CELL_COLUMNS))
         return Matrix(rows, _place_names(catalog, rows, []), columns, cells)

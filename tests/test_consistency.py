@@ -145,11 +145,14 @@ def test_differing_targets_on_one_metric_and_place(findings):
     assert x.facts["values"] == [2000, 1800] and x.facts["years"] == [2023, 2023]
     assert {x.a.plan, x.b.plan} == {"yantai-biomed-1p3x", "yantai-isotopes"}
     assert "2000" in x.a.quote
+    assert "2000 亿元 (2023)" in x.detail_en and "1800 亿元 (2023)" in x.detail_en
 
 
 def test_one_way_cross_plan_link(findings):
     found = [x for x in findings if x.kind == "one_way_link" and x.a.feature == HOSPITAL]
     assert [x.b.feature for x in found] == [LUYE_B]
+    assert found[0].detail.startswith("烟台山医院 → 绿叶制药")
+    assert found[0].detail_en == "Yantai Yantaishan Hospital → Luye Pharma: the other plan does not link back"
 
 
 def test_api_and_cli_show_the_findings(disagreeing_data):

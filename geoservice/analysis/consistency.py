@@ -66,6 +66,7 @@ class Finding:
     a: Clause
     b: Clause
     facts: dict = field(default_factory=dict)
+    detail_en: str = ""
 
     @property
     def title_zh(self) -> str:
@@ -139,15 +140,21 @@ def sector_role_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
         }
         sa = {c for c in fa["sectors"] if terms[c].scheme in schemes}
         sb = {c for c in fb["sectors"] if terms[c].scheme in schemes}
-        notes, facts = [], {}
+        notes, notes_en, facts = [], [], {}
         if sa != sb:
             only_a = "、".join(terms[c].name_zh for c in sorted(sa - sb)) or "—"
             only_b = "、".join(terms[c].name_zh for c in sorted(sb - sa)) or "—"
             notes.append(f"产业不同：仅前者 {only_a}；仅后者 {only_b}")
+            only_a_en = ", ".join(terms[c].name_en for c in sorted(sa - sb)) or "none"
+            only_b_en = ", ".join(terms[c].name_en for c in sorted(sb - sa)) or "none"
+            notes_en.append(
+                f"sectors differ: only the first has {only_a_en}; only the second {only_b_en}"
+            )
             facts["sectors"] = [sorted(sa - sb), sorted(sb - sa)]
         ra, rb = _role(catalog, fa), _role(catalog, fb)
         if ra and rb and fa["role_zh"] != fb["role_zh"]:
             notes.append(f"定位不同：{ra}；{rb}")
+            notes_en.append(f"roles differ: {ra} / {rb}")
             facts["roles"] = [fa["role_zh"], fb["role_zh"]]
         if notes:
             out.append(
@@ -157,6 +164,7 @@ def sector_role_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
                     _feature_clause(catalog, fa, a),
                     _feature_clause(catalog, fb, b),
                     facts,
+                    "; ".join(notes_en),
                 )
             )
     return out
@@ -241,6 +249,7 @@ def link_candidates(catalog: Catalog, data_dir: Path) -> list[Finding]:
                         _feature_clause(catalog, row, fid),
                         _text_clause(catalog, pid, start, end),
                         {"match": "name" if name == row["name_zh"] else "alias", "name": name},
+                        f"the other plan's text also names “{name}” ({how})",
                     )
                 )
     out += _pinyin_candidates(catalog, features)
@@ -285,9 +294,12 @@ def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding
     """Element names of two plans that sound alike (toneless pinyin) but are not the same name,
     the two elements not linked to each other."""
     named = features[features["name_zh"].str.len() >= MIN_NAME_CHARS]
-    rows = [(fid, plan, name, _pinyin(name), set(related))
-            for fid, plan, name, related in zip(named.index, named["plan"], named["name_zh"],
-                                                named["related"])]
+    rows = [
+        (fid, plan, name, _pinyin(name), set(related))
+        for fid, plan, name, related in zip(
+            named.index, named["plan"], named["name_zh"], named["related"]
+        )
+    ]
     out = []
     matcher = difflib.SequenceMatcher(autojunk=False)
     for i, (fa, pa, na, ya, related) in enumerate(rows):
@@ -309,6 +321,7 @@ def _pinyin_candidates(catalog: Catalog, features: pd.DataFrame) -> list[Finding
                         _feature_clause(catalog, features.loc[fa], fa),
                         _feature_clause(catalog, features.loc[fb], fb),
                         {"match": "pinyin", "similarity": round(ratio, 3)},
+                        f"names sound alike (pinyin similarity {ratio:.2f}): {na} / {nb}",
                     )
                 )
     return out
@@ -345,6 +358,8 @@ def target_findings(catalog: Catalog, data_dir: Path) -> list[Finding]:
                             "units": [a["unit"], b["unit"]],
                             "years": [_year(a["year"]), _year(b["year"])],
                         },
+                        f"{a['place_en']}: {a['metric_en']} {_target(a, 'en')} / "
+                        f"{b['metric_en']} {_target(b, 'en')}",
                     )
                 )
     return out
@@ -381,12 +396,11 @@ def _year(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-def _target(row: dict) -> str:
-    """Write a target as a planner reads it: 2000 亿元（2023年）."""
-    value = row["value"]
-    shown = f"{value:g}"
+def _target(row: dict, lang: str = "zh") -> str:
+    """Write a target as a planner reads it: 2000 亿元（2023年）, or 2000 亿元 (2023)."""
     year = _year(row["year"])
-    return f"{shown} {row['unit']}" + (f"（{year}年）" if year else "")
+    when = (f"（{year}年）" if lang == "zh" else f" ({year})") if year else ""
+    return f"{row['value']:g} {row['unit']}{when}"
 
 
 def _target_clause(catalog: Catalog, row: dict) -> Clause:
@@ -418,9 +432,13 @@ def one_way_links(catalog: Catalog) -> list[Finding]:
                 out.append(
                     Finding(
                         "one_way_link",
-                        f"{fid} → {other}：对方未回指",
+                        f"{features.at[fid, 'name_zh']} → {features.at[other, 'name_zh']}："
+                        "对方未回指",
                         _feature_clause(catalog, features.loc[fid], fid),
                         _feature_clause(catalog, features.loc[other], other),
+                        {},
+                        f"{features.at[fid, 'name_en']} → {features.at[other, 'name_en']}: "
+                        "the other plan does not link back",
                     )
                 )
     return out

@@ -420,6 +420,7 @@ def consistency(
             "title_zh": x.title_zh,
             "title_en": x.title_en,
             "detail": x.detail,
+            "detail_en": x.detail_en,
             "a": asdict(x.a),
             "b": asdict(x.b),
             "facts": x.facts,

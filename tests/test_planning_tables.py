@@ -183,5 +183,8 @@ def test_sector_map_is_a_bilingual_offline_choropleth(memory_client):
     assert "Muping District" in page
     scripts = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', page)
     assert scripts and all(s.startswith("/maps/assets/") or s.startswith("data:") for s in scripts)
+    english = memory_client.get("/maps/sector/创新药物", params={"basemap": "offline", "lang": "en"}).text
+    assert "Innovative drugs" in english and json.dumps("创新药物")[1:-1] not in english
+    assert "None" not in english and "None" not in page
     missing = memory_client.get("/maps/sector/no-such-sector")
     assert missing.status_code == 404 and missing.json()["code"] == "NotFound"

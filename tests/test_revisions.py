@@ -95,6 +95,7 @@ def test_plan_changes_route_compares_with_the_superseded_draft(data_copy):
         _check_changes(body)
         page = client.get(f"/plans/{ISSUED}/changes", params={"f": "html"}).text
         assert "新建康养园" in page and "房租补贴" in page and "None" not in page
+        assert "中医药" in page and "bio.tcm" not in page  # codes shown as their names
         none = client.get(f"/plans/{DRAFT}/changes")
         assert (
             none.status_code == 404 and "records no earlier version" in none.json()["description"]

@@ -18,7 +18,7 @@ from geoservice.analysis.matrix import ROW_KINDS, MatrixError, sector_matrix
 from geoservice.analysis.targets import all_targets, filter_targets, load_families
 from geoservice.api import charts, render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.maps import AtlasDep, parse_basemap
+from geoservice.api.maps import AtlasDep, parse_basemap, parse_lang
 from geoservice.api.params import ServiceDep, negotiate
 from geoservice.geojson import plain
 
@@ -359,6 +359,7 @@ def sector_map(
     service: ServiceDep,
     atlas: AtlasDep,
     basemap: Annotated[str, Depends(parse_basemap)],
+    lang: Annotated[str, Depends(parse_lang)],
 ) -> Response:
     """Return a choropleth of how many plan elements of a sector (code, name or synonym) each
     district hosts, every plan together; scripts and styles from /maps/assets/."""
@@ -370,11 +371,11 @@ def sector_map(
     pages = getattr(request.app.state, "sector_pages", None)
     if pages is None:
         pages = request.app.state.sector_pages = {}
-    key = (codes[0], basemap)
+    key = (codes[0], basemap, lang)
     if key not in pages:
         result = sector_matrix(service.catalog, "district", None, [codes[0]])
         asset_base = request.scope.get("root_path", "") + "/maps/assets/"
-        html = sector_map_html(atlas, result, basemap, asset_base)
+        html = sector_map_html(atlas, result, basemap, asset_base, lang)
         if len(pages) < MAX_SECTOR_PAGES:
             pages[key] = html
         return HTMLResponse(html)
@@ -464,6 +465,29 @@ def consistency(
     )
 
 
+def _shown_value(catalog):
+    """Return how the changes page shows a field's value: vocabulary codes as their Chinese
+    names, lists joined, nothing as a dash."""
+    names = {
+        code: t.name_zh
+        for vocab in (catalog.sectors, catalog.kinds)
+        for code, t in vocab.terms.items()
+    }
+
+    def show(value) -> str:
+        if value is None or value == [] or value == "":
+            return "—"
+        if isinstance(value, list):
+            return "、".join(show(v) for v in value)
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return names.get(value, str(value)) if isinstance(value, str) else str(value)
+
+    return show
+
+
 @router.get(
     "/plans/{plan_id}/changes",
     name="plan-changes",
@@ -494,10 +518,6 @@ def plan_changes(
             request,
             body=body,
             titles=titles,
-            show=lambda v: (
-                "—"
-                if v is None or v == []
-                else ("、".join(map(str, v)) if isinstance(v, list) else str(v))
-            ),
+            show=_shown_value(service.catalog),
         )
     return render.json_response(body)

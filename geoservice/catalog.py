@@ -59,6 +59,7 @@ PROPERTY_TITLES = {
     "level": "province | city | district",
     "parent_adcode": "Adcode of the enclosing unit",
     "jurisdiction": "Adcode of the area where the measure applies",
+    "award": "False when the amount is no support to an applicant (e.g. a fund's total size)",
 }
 
 

@@ -28,7 +28,7 @@ FEATURE_COLUMNS = (
     "location_precision", "location_source", "geometry_basis", "link_from", "link_to", "source",
 )
 INCENTIVE_COLUMNS = (
-    "id", "plan", "title_zh", "title_en", "sectors", "stages", "amount", "cap",
+    "id", "plan", "title_zh", "title_en", "sectors", "stages", "amount", "cap", "award",
     "conditions_zh", "conditions_en", "jurisdiction", "location_precision",
     "location_source", "source",
 )
@@ -225,6 +225,7 @@ def build_incentive_frame(docs: list[PlanDocument], boundaries: Boundaries) -> g
                 "title_en": inc.title_en, "sectors": list(inc.sectors), "stages": list(inc.stages),
                 "amount": inc.amount.model_dump(exclude_none=True) if inc.amount else None,
                 "cap": inc.cap.model_dump(exclude_none=True) if inc.cap else None,
+                "award": inc.award,
                 "conditions_zh": inc.conditions_zh, "conditions_en": inc.conditions_en,
                 "jurisdiction": region, "location_precision": "unsited",
                 "location_source": f"a policy measure: applies across {boundaries.name_zh(region)} ({region}), no site",

@@ -56,6 +56,59 @@ class Money(_Strict):
     note: str | None = None
 
 
+class Condition(_Strict):
+    """A fact a clause applies under: one of `any_of` (a choice fact) or at least `min` (a number,
+    达到…以上; in `unit` when the clause writes it otherwise than the fact, e.g. 亿元 for 万元)."""
+
+    fact: str
+    any_of: list[str] = []
+    min: float | None = None
+    unit: str | None = None
+
+
+class Step(_Strict):
+    """One row of a table by value: from `min` on, `value` (in the clause's amount unit)."""
+
+    min: float
+    value: float
+
+
+class Tiers(_Strict):
+    """A table by value: the highest step the fact reaches gives the amount (晋级补差: a higher
+    step replaces a lower one, never adds to it)."""
+
+    fact: str
+    unit: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+
+class Prorate(_Strict):
+    """The base counts for at most `max` of a fact (e.g. the rent of at most 500 m² of a floor)."""
+
+    fact: str
+    max: float = Field(gt=0)
+
+
+class SharedCap(Money):
+    """A ceiling on the sum of several clauses (e.g. 3 年累计…最高不超过 1000 万元)."""
+
+    clauses: list[str] = Field(min_length=2)
+
+
+class Rule(_Strict):
+    """How the estimate computes a clause's amount from a project's facts (docs/data-model.md)."""
+
+    base: str | None = None
+    prorate: Prorate | None = None
+    when: list[Condition] = []
+    tiers: Tiers | None = None
+    at_most: bool = False
+    shared_cap: SharedCap | None = None
+    included_in: list[str] = []
+    excludes: list[str] = []
+    recipient: Literal["applicant", "park", "institution", "district"] = "applicant"
+
+
 class Incentive(_Strict):
     """One support measure: what it pays, to whom, on which conditions."""
 
@@ -66,6 +119,8 @@ class Incentive(_Strict):
     stages: list[str] = []
     amount: Money | None = None
     cap: Money | None = None
+    award: bool = True  # False: the amount is no support to an applicant (e.g. a fund's total size)
+    rule: Rule | None = None
     conditions_zh: str = ""
     conditions_en: str = ""
     source: Source

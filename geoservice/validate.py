@@ -9,6 +9,7 @@ import shapely
 from pyproj import CRS
 
 from geoservice.catalog import Catalog, build_catalog
+from geoservice.incentive_checks import check_incentives
 from geoservice.problems import DataError, Problem
 from geoservice.sources import citations, fold, load_plan_texts, quote_fragments
 from geoservice.yamlfile import read_yaml
@@ -27,6 +28,7 @@ def validate(data_dir: Path) -> tuple[list[Problem], Catalog | None]:
         return exc.problems, None
     problems = check_geometries(catalog) + check_points_in_districts(catalog)
     problems += check_sources(catalog, data_dir) + check_inventory(catalog, data_dir)
+    problems += check_incentives(catalog, data_dir)
     problems += check_geometry_files(catalog)
     return problems, catalog
 

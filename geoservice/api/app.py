@@ -14,7 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
 
-from geoservice.api import common, domain, features, firms, maps, planning, plans, render, tiles
+from geoservice.api import (
+    common, domain, features, firms, incentives, maps, planning, plans, render, tiles,
+)
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
 from geoservice.api.openapi import openapi_document
@@ -25,7 +27,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, plans, maps, firms, tiles, planning)
+ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, planning)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:

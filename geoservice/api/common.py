@@ -35,6 +35,8 @@ def landing(request: Request, service: ServiceDep, f: JsonOrHtml) -> Response:
         render.link(url("collections"), "data", render.JSON, "The feature collections"),
         render.link(url("plans"), "describedby", render.JSON, "The plan documents and their texts"),
         render.link(url("sectors"), "http://www.opengis.net/def/rel/ogc/1.0/data-meta", render.JSON, "Sector vocabulary"),
+        render.link(url("incentive_estimate_form") + "?f=html", "service", render.HTML,
+                    "Incentive estimate: what each applicable clause would pay a project"),
     ]
     links += service.settings.extras.get("landing_links", [])
     body = {

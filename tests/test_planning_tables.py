@@ -84,6 +84,7 @@ def test_targets_route_json_csv_html(memory_client):
     row = next(t for t in data["targets"] if t["feature"] == CORE and t["unit"] == "亿元")
     assert row["metric_zh"] == "生物医药产业主营业务收入" and row["level"] == "zone"
     assert row["citation"]["quote"]
+    assert memory_client.get(row["href"]).json()["id"] == CORE
     rows = _csv_rows(
         memory_client.get("/targets", params={"plan": "yantai-biomed-1p3x", "f": "csv"})
     )
@@ -160,6 +161,8 @@ def test_matrix_route_json_csv_html(memory_client):
     assert [s["code"] for s in data["sectors"]] == ["bio.innovative-drugs"]
     muping = [c for c in data["cells"] if c["place"] == MUPING]
     assert muping and muping[0]["place_zh"] == "牟平区" and CORE in muping[0]["elements"]
+    core_href = muping[0]["hrefs"][muping[0]["elements"].index(CORE)]
+    assert memory_client.get(core_href).json()["id"] == CORE
     rows = _csv_rows(
         memory_client.get("/matrix", params={"sectors": "bio.innovative-drugs", "f": "csv"})
     )

@@ -71,6 +71,11 @@ def _families(service) -> tuple:
     return load_families(service.settings.data_dir)
 
 
+def _item_href(request: Request, plan: str, feature: str) -> str:
+    """Return the URL of a plan element (GeoJSON; add ?f=html for its page)."""
+    return render.url_for(request, "item", collection_id=plan, feature_id=feature)
+
+
 def _number(value: float) -> str:
     """Show a number as a planner writes it: no trailing .0."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
@@ -145,7 +150,10 @@ def targets(
         )
     body = {
         "numberMatched": len(table),
-        "targets": records(table.drop(columns=["plan_title_en"])),
+        "targets": [
+            {**r, "href": _item_href(request, r["plan"], r["feature"]) if r["feature"] else None}
+            for r in records(table.drop(columns=["plan_title_en"]))
+        ],
         "links": render.self_links(request, render.JSON, TABLE_FORMATS),
     }
     return render.json_response(body)
@@ -158,12 +166,7 @@ def _targets_page(request: Request, catalog, table: pd.DataFrame, families) -> d
         row["value_text"] = _number(row["value"])
         row["level_zh"] = LEVEL_NAMES.get(row["level"], row["level"])
         if row["feature"]:
-            row["href"] = (
-                render.url_for(
-                    request, "item", collection_id=row["plan"], feature_id=row["feature"]
-                )
-                + "?f=html"
-            )
+            row["href"] = _item_href(request, row["plan"], row["feature"]) + "?f=html"
     charts_out = []
     for family in families:
         part = [r for r in rows if r["family"] == family.code]
@@ -261,7 +264,10 @@ def matrix(
             {"code": s.code, "name_zh": s.name_zh, "name_en": s.name_en, "covers": sorted(s.covers)}
             for s in result.sectors
         ],
-        "cells": records(result.cells),
+        "cells": [
+            {**r, "hrefs": [_item_href(request, r["plan"], e) for e in r["elements"]]}
+            for r in records(result.cells)
+        ],
         "links": render.self_links(request, render.JSON, TABLE_FORMATS),
     }
     return render.json_response(body)
@@ -311,10 +317,7 @@ def _matrix_page(request: Request, service, result) -> dict:
                             "elements": [
                                 {
                                     "name": n,
-                                    "href": render.url_for(
-                                        request, "item", collection_id=r["plan"], feature_id=e
-                                    )
-                                    + "?f=html",
+                                    "href": _item_href(request, r["plan"], e) + "?f=html",
                                 }
                                 for e, n in zip(r["elements"], r["names"])
                             ],
@@ -434,13 +437,7 @@ def consistency(
                 clause = item[side]
                 if clause["feature"]:
                     clause["feature_href"] = (
-                        render.url_for(
-                            request,
-                            "item",
-                            collection_id=clause["plan"],
-                            feature_id=clause["feature"],
-                        )
-                        + "?f=html"
+                        _item_href(request, clause["plan"], clause["feature"]) + "?f=html"
                     )
         groups = [
             {"kind": k, "zh": zh, "en": en, "findings": [i for i in items if i["kind"] == k]}

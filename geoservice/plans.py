@@ -14,7 +14,8 @@ from geoservice.problems import Problem
 from geoservice.yamlfile import read_yaml
 
 Precision = Literal[
-    "admin_boundary", "surveyed", "approximate", "district_centroid", "schematic", "unsited"
+    "admin_boundary", "surveyed", "approximate", "district_centroid", "schematic", "unsited",
+    "official",  # a boundary from the authority's own GIS, imported into data/geometry/
 ]
 POINT_PRECISIONS = ("surveyed", "approximate")
 DISTRICT_PRECISIONS = ("admin_boundary", "district_centroid")
@@ -190,7 +191,8 @@ class PlanHeader(_Strict):
     issuer_zh: str
     issuer_en: str
     date: dt.date | None = None
-    status: Literal["issued", "draft-for-comment"] = "issued"
+    status: Literal["issued", "draft-for-comment", "superseded"] = "issued"
+    supersedes: str | None = None  # id of the plan (e.g. the draft) this one replaces
     region: str
     layout_zh: str | None = None
     summary_en: str = ""

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from geoservice import __version__
 from geoservice.api import (
-    common, domain, features, firms, html, incentives, invest, maps, plans, render, tiles,
+    common, domain, features, firms, html, incentives, invest, maps, planning, plans, render, tiles,
 )
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
@@ -28,7 +28,7 @@ from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest, html)
+ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest, planning, html)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:

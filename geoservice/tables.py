@@ -88,19 +88,15 @@ def _csv_rows(text: str, separator: str):
 
 def _xlsx_rows(raw: bytes):
     """Yield (sheet row, cells as text) of the first sheet of an XLSX workbook."""
-    import zipfile
-
     from openpyxl import load_workbook
 
+    # Any failure inside the zip or its XML (openpyxl raises many kinds) means the same to the user.
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TableError(f"not a readable XLSX workbook: {exc}") from None
-    try:
         for line, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
             yield line, [_cell_text(v) for v in values]  # read-only sheets yield every row from 1
-    finally:
-        book.close()
+    except Exception as exc:  # noqa: BLE001
+        raise TableError(f"not a readable XLSX workbook: {exc}") from None
 
 
 def _cell_text(value) -> str | None:

@@ -236,7 +236,7 @@ def read(path: Path, datum: str = "WGS84", max_rows: int = MAX_ROWS) -> gpd.GeoD
 
 # ---- bulk assignment ----------------------------------------------------------------------
 
-def _containing(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def containing(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (point, polygon) index pairs where the polygon covers the point: a bounding-box
     prefilter per polygon, then prepared point-in-polygon tests over whole arrays."""
     points, owners = [], []
@@ -263,7 +263,7 @@ def assign(firms: gpd.GeoDataFrame, catalog: Catalog) -> gpd.GeoDataFrame:
     out = firms.copy()
     for level in ("province", "city", "district"):
         units = bounds[bounds["level"] == level].reset_index(drop=True)
-        hit_point, hit_unit = _containing(np.asarray(units.geometry.values, dtype=object), x, y)
+        hit_point, hit_unit = containing(np.asarray(units.geometry.values, dtype=object), x, y)
         first = pd.Series(hit_unit, index=hit_point).sort_index(kind="stable").groupby(level=0).first()
         adcode = np.full(len(out), None, dtype=object)
         name = np.full(len(out), None, dtype=object)
@@ -276,7 +276,7 @@ def assign(firms: gpd.GeoDataFrame, catalog: Catalog) -> gpd.GeoDataFrame:
     for collection in catalog.plan_collections():
         frame = collection.frame
         polygons = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-        hit_point, hit_poly = _containing(np.asarray(polygons.geometry.values, dtype=object), x, y)
+        hit_point, hit_poly = containing(np.asarray(polygons.geometry.values, dtype=object), x, y)
         pairs.append((hit_point, hit_poly + len(ids)))
         ids += polygons["id"].tolist()
     # Firms share few distinct sets of containing elements: one membership matrix, one list per set.

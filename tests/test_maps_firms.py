@@ -21,7 +21,8 @@ from geoservice.maps import assets, firm_layer
 from geoservice.maps.registry import OVERVIEW, OVERVIEW_BUDGET_BYTES, OVERVIEW_BUDGET_GZIP_BYTES, Atlas
 from tests.conftest import DATA_DIR
 from tests.servers import free_port
-from tests.test_maps_browser import SCREENSHOTS, _expected, _plans, browser, watched  # noqa: F401 (fixtures)
+from tests.test_maps_browser import (  # noqa: F401 (browser, watched: fixtures)
+    SCREENSHOTS, _expected, _plans, browser, drawn_features, watched)
 
 N_FIRMS = 20_000
 LAYER = "firms"
@@ -127,18 +128,13 @@ def server(catalog: Catalog, with_firms):
     thread.join(timeout=10)
 
 
-def _drawn_features(watched) -> int:
-    """Features drawn on their own plus markers drawn inside a cluster icon."""
-    return watched.page.locator(".atlas-feature").count() + watched.page.evaluate("Atlas.clustered()")
-
-
 def test_overview_clusters_yantai_markers_until_zoomed_in(server: str, watched, catalog: Catalog) -> None:
     watched.open(f"{server}/maps/{OVERVIEW}?basemap=offline")
     expected = _expected(catalog, _plans(OVERVIEW, catalog))
     assert watched.counts() == expected  # every feature is on the map, some inside clusters
     clustered = watched.page.evaluate("Atlas.clustered()")
     assert clustered > 0 and watched.page.locator(".marker-cluster").count() > 0
-    assert _drawn_features(watched) == sum(sum(k.values()) for k in expected.values())
+    assert drawn_features(watched) == sum(sum(k.values()) for k in expected.values())
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     watched.page.screenshot(path=str(SCREENSHOTS / "overview-clusters.png"))
     # at the zoom where clustering stops, every Yantai marker in view stands on its own

@@ -331,8 +331,10 @@
     if (drawn.chain_link) { html += '<li><i class="lg-arrow">➤</i>' + ui(cfg, 'flows') + '</li>'; }
     html += '</ul>';
     if (cfg.firms.layers.length) {
-      html += '<ul class="lg-firms"><li><i class="dot" style="--c:#868e96"></i>' + bi(cfg.firms.label.zh, cfg.firms.label.en) +
-        ' (' + ui(cfg, 'firms_from_zoom') + ' ' + cfg.firms.min_zoom + ')</li></ul>';
+      var from = cfg.ui.firms_from_zoom;
+      html += '<ul class="lg-firms"><li title="' + esc(from.zh + ' / ' + from.en + ' ' + cfg.firms.min_zoom) + '">' +
+        '<i class="dot" style="--c:#868e96"></i>' + bi(cfg.firms.label.zh, cfg.firms.label.en) +
+        '<small class="z">≥ z' + cfg.firms.min_zoom + '</small></li></ul>';
     } else if (cfg.firms.hidden) {
       html += '<ul class="lg-firms"><li>' + bi(cfg.firms.label.zh, cfg.firms.label.en) + ': ' + ui(cfg, 'firms_datum') + '</li></ul>';
     }

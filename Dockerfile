@@ -7,30 +7,29 @@ ARG PYTHON=3.11
 
 # ---- build: a virtualenv with geoservice and its dependencies (wheels only, no compiler) ----
 FROM python:${PYTHON}-slim-bookworm AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    GEOSERVICE_DATA_DIR=/app/data GEOSERVICE_CACHE_DIR=/app/cache
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 GEOSERVICE_CACHE_DIR=/app/cache
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY geoservice ./geoservice
+# The wheel carries data/ inside the package (pyproject: force-include): the data is baked in.
+COPY data ./data
 # Versions are bounded in pyproject.toml (the one place they are kept), not repeated here.
+# Then the data must build into a catalog (a broken plan file fails the image, not the first
+# start), which also fills the parse cache (keyed by file content) the runtime stage starts from.
 # hadolint ignore=DL3013
-RUN pip install ".[postgis]"
-COPY data /app/data
-# The data must build into a catalog: a broken plan file fails the image, not the first start.
-# This also fills the parse cache (keyed by file content) that the runtime stage starts from.
-RUN geoservice validate --no-shared
+RUN pip install ".[postgis]" \
+    && geoservice validate
 
-# ---- runtime: the virtualenv, the data, a user without privileges ----
+# ---- runtime: the virtualenv (with the data), a user without privileges ----
 FROM python:${PYTHON}-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 geoservice \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /app --shell /usr/sbin/nologin geoservice
 COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app/data /app/data
 COPY --from=build --chown=10001:10001 /app/cache /app/cache
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    GEOSERVICE_DATA_DIR=/app/data GEOSERVICE_CACHE_DIR=/app/cache GEOSERVICE_WORKERS=1
+    GEOSERVICE_CACHE_DIR=/app/cache GEOSERVICE_WORKERS=1
 WORKDIR /app
 USER 10001:10001
 EXPOSE 8000

@@ -53,15 +53,17 @@ def test_dockerfile_is_multi_stage_unprivileged_with_data_and_healthcheck():
     assert [c.value[-1] for c in (build[0], runtime[0])] == ["build", "runtime"]
     copies = [c for c in runtime if c.cmd == "COPY"]
     assert all("--from=build" in c.flags for c in copies), "the runtime stage takes everything from the build stage"
-    assert any(c.value[0] == "/app/data" for c in copies), "the data is baked in"
+    assert any(c.value[0] == "/opt/venv" for c in copies)
+    # the data is baked in: copied before the install, whose wheel carries it (force-include)
+    steps = [(c.cmd, c.value[0]) for c in build]
+    assert steps.index(("COPY", "data")) < next(i for i, (cmd, v) in enumerate(steps) if cmd == "RUN" and "pip install" in v)
+    assert 'data" = "geoservice/data"' in (PACKAGE_ROOT / "pyproject.toml").read_text()
     user = [c.value[0] for c in runtime if c.cmd == "USER"]
     assert user and user[-1].split(":")[0] == UNPRIVILEGED
     (check,) = [c for c in runtime if c.cmd == "HEALTHCHECK"]
     assert "http://127.0.0.1:8000/health" in " ".join(check.value)
     (cmd,) = [c for c in runtime if c.cmd == "CMD"]
     assert cmd.value[:2] == ("geoservice", "serve") and "0.0.0.0" in cmd.value and "8000" in cmd.value
-    env = " ".join(" ".join(c.value) for c in runtime if c.cmd == "ENV")
-    assert "GEOSERVICE_DATA_DIR /app/data" in env
 
 
 def test_dockerfile_sources_exist_and_are_in_the_build_context():
@@ -70,6 +72,20 @@ def test_dockerfile_sources_exist_and_are_in_the_build_context():
     sources = [s for stage in _stages() for c in stage if c.cmd == "COPY" and not any(
         f.startswith("--from") for f in c.flags) for s in c.value[:-1]]
     assert sources and all((PACKAGE_ROOT / s).exists() and s not in ignored for s in sources)
+
+
+def test_every_geoservice_command_of_the_container_parses():
+    """The image and compose.yaml run commands the CLI accepts (a renamed option fails here)."""
+    from geoservice.cli import build_parser
+
+    runs = [c.value[0].split("&&")[-1].split() for stage in _stages() for c in stage if c.cmd == "RUN"]
+    commands = [r for r in runs if r[0] == "geoservice"]
+    commands += [list(c.value) for c in _stages()[-1] if c.cmd == "CMD"]
+    commands += [s["command"] for s in yaml.safe_load(COMPOSE.read_text())["services"].values() if "command" in s]
+    assert len(commands) == 3
+    for command in commands:
+        assert command[0] == "geoservice"
+        build_parser().parse_args(command[1:])
 
 
 def test_hadolint_finds_nothing():

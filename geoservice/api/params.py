@@ -145,8 +145,7 @@ def own_property_filter(service: Service, collection: Collection, name: str, val
     if isinstance(vocabulary, Vocabulary) and speaks_vocabulary(collection, name, vocabulary):
         codes = vocabulary.lookup(value)
         if not codes:  # no row can match: say why rather than answer nothing
-            raise InvalidParameter(f"{name}: {value!r} is no code, name or synonym of the {name} "
-                                   "vocabulary; see /sectors")
+            raise InvalidParameter(f"{name}: {UnknownTerm(value, vocabulary.closest(value))}; see /sectors")
         value = codes[0]
     return name, value
 

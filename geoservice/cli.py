@@ -127,7 +127,7 @@ def _firms_assign(args: argparse.Namespace, settings: Settings) -> int:
     from geoservice.catalog import build_catalog
 
     try:
-        frame = firms.read(Path(args.input), args.datum)
+        frame = firms.read(Path(args.input), args.datum, args.max_rows or settings.upload_max_rows)
     except firms.FirmDataError as exc:
         for problem in exc.problems:
             print(f"{args.input}: {problem}", file=sys.stderr)
@@ -290,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, help="output .gpkg, .geojson or .csv")
     b.set_defaults(run=_firms_synth)
     b = firms_sub.add_parser("assign", help="add district, city, province and plan elements to a firm list")
-    b.add_argument("input", help="firm list: .csv with lon/lat columns, or .geojson points")
+    b.add_argument("input", help="firm list: .csv (UTF-8 or GB18030/GBK) or .xlsx with lon/lat columns, or .geojson points")
+    b.add_argument("--max-rows", type=int, help="refuse longer lists (default GEOSERVICE_UPLOAD_MAX_ROWS or 500,000)")
     b.add_argument("--out", required=True, help="output .csv, .geojson or .gpkg")
     b.add_argument("--datum", default="WGS84", choices=["WGS84", "GCJ-02", "BD-09"],
                    help="datum of the input coordinates (AMap/Tencent: GCJ-02; Baidu: BD-09)")

@@ -27,6 +27,8 @@ class Settings:
     port: int = 8000
     cors_origins: tuple[str, ...] = ("*",)
     tianditu_key: str = ""  # key of the Tianditu (天地图) basemap of the map pages; "" disables it
+    upload_max_bytes: int = 64 * 2**20  # POST /firms/assign: larger bodies are refused (413) unread
+    upload_max_rows: int = 500_000  # firms per uploaded list
     extras: dict = field(default_factory=dict)
 
     @classmethod
@@ -42,6 +44,9 @@ class Settings:
             values["database_url"] = env["GEOSERVICE_DATABASE_URL"]
         if "GEOSERVICE_TIANDITU_KEY" in env:
             values["tianditu_key"] = env["GEOSERVICE_TIANDITU_KEY"]
+        for name in ("upload_max_bytes", "upload_max_rows"):
+            if f"GEOSERVICE_{name.upper()}" in env:
+                values[name] = int(env[f"GEOSERVICE_{name.upper()}"])
         if "GEOSERVICE_CORS_ORIGINS" in env:
             values["cors_origins"] = tuple(o.strip() for o in env["GEOSERVICE_CORS_ORIGINS"].split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})

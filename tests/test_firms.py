@@ -49,7 +49,7 @@ def test_geopackage_keeps_lists_as_lists(catalog, tmp_path):
 
 
 def test_assignment_finds_district_city_and_plan_elements(catalog):
-    frame = firms.read_csv(f"name,lon,lat\nA,{YANTAI_ZHIFU[0]},{YANTAI_ZHIFU[1]}\n"
+    frame = firms.read_table(f"name,lon,lat\nA,{YANTAI_ZHIFU[0]},{YANTAI_ZHIFU[1]}\n"
                            f"B,{CHENGDU[0]},{CHENGDU[1]}\nC,{BEIJING[0]},{BEIJING[1]}\n".encode())
     out = firms.assign(frame, catalog)
     assert out.loc[0, "district_adcode"] == "370602" and out.loc[0, "city_adcode"] == "370600"
@@ -72,18 +72,19 @@ def test_assignment_agrees_with_a_plain_spatial_join(catalog):
     assert (out["district_adcode"] == out["district"]).all()
 
 
-def test_bad_rows_are_reported_by_row_and_field():
+def test_bad_rows_are_reported_by_line_and_field():
     text = "id,name,lon,lat\n1,ok,121.4,37.5\n2,bad lon,abc,37.5\n3,empty lat,121.4,\n1,dup,121.4,37.5\n5,far,200,37\n"
     with pytest.raises(firms.FirmDataError) as info:
-        firms.read_csv(text.encode())
-    found = {(p.row, p.field) for p in info.value.problems}
-    assert found == {(2, "lon"), (3, "lat"), (4, "id"), (5, "lon")}
-    assert "row 2: field lon: 'abc' is not a number" in str(info.value)
+        firms.read_table(text.encode())
+    found = {(p.line, p.field) for p in info.value.problems}  # lines as an editor numbers them
+    assert found == {(3, "lon"), (4, "lat"), (5, "id"), (6, "lon")}
+    assert "line 3: field lon: 'abc' is not a number" in str(info.value)
+    assert "line 5: field id: '1' repeats line 2" in str(info.value)
 
 
 def test_missing_coordinate_columns_are_named():
     with pytest.raises(firms.FirmDataError, match="no longitude column"):
-        firms.read_csv(b"name,x_coord,y_coord\nA,1,2\n")
+        firms.read_table(b"name,x_coord,y_coord\nA,1,2\n")
 
 
 def test_geojson_firm_lists_are_validated():
@@ -93,7 +94,8 @@ def test_geojson_firm_lists_are_validated():
     ]}
     with pytest.raises(firms.FirmDataError) as info:
         firms.read_geojson(orjson.dumps(doc))
-    assert [(p.row, p.field) for p in info.value.problems] == [(2, "geometry")]
+    assert [(p.line, p.field) for p in info.value.problems] == [(2, "geometry")]
+    assert str(info.value.problems[0]).startswith("feature 2: field geometry")
     doc["features"].pop()
     assert firms.read_geojson(orjson.dumps(doc))["id"].tolist() == ["a"]
 
@@ -102,7 +104,7 @@ def test_gcj02_input_is_converted(catalog):
     from geoservice.chinese_datums import wgs84_to_gcj02
 
     lon, lat = (float(v[0]) for v in wgs84_to_gcj02(np.array([121.40]), np.array([37.54])))
-    frame = firms.read_csv(f"lon,lat\n{lon},{lat}\n".encode(), datum="GCJ-02")
+    frame = firms.read_table(f"lon,lat\n{lon},{lat}\n".encode(), datum="GCJ-02")
     assert frame.geometry.x[0] == pytest.approx(121.40, abs=1e-7)
 
 
@@ -111,12 +113,12 @@ def test_cli_synth_then_assign(tmp_path, capsys):
     assert main(["firms", "synth", "--n", "500", "--seed", "1", "--out", str(out)]) == 0
     assigned = tmp_path / "assigned.csv"
     assert main(["firms", "assign", str(out), "--out", str(assigned)]) == 0
-    table = pd.read_csv(assigned, dtype=str)
+    table = pd.read_csv(assigned, dtype=str, encoding="utf-8-sig")
     assert len(table) == 500 and (table["district_adcode"] == table["district"]).all()
     bad = tmp_path / "bad.csv"
     bad.write_text("lon,lat\n121,37\nx,37\n")
     assert main(["firms", "assign", str(bad), "--out", str(tmp_path / "x.csv")]) == 1
-    assert "row 2: field lon" in capsys.readouterr().err
+    assert "line 3: field lon" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -127,7 +129,7 @@ def test_http_upload_returns_the_assignments(client):
     table = pd.read_csv(io.BytesIO(r.content), dtype=str)
     assert table.loc[0, "district_adcode"] == "370602" and "yantai-biomed-1p3x.yantai" in table.loc[0, "plan_elements"]
     bad = client.post("/firms/assign", content=b"name,lon,lat\nA,x,37\n", headers={"Content-Type": "text/csv"})
-    assert bad.status_code == 400 and "row 1: field lon" in bad.json()["description"]
+    assert bad.status_code == 400 and "line 2: field lon" in bad.json()["description"]
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": "f1", "geometry": {"type": "Point", "coordinates": list(CHENGDU)}, "properties": {}}]}
     r = client.post("/firms/assign", content=orjson.dumps(doc), headers={"Content-Type": "application/geo+json"})

@@ -16,7 +16,8 @@ from geoservice.analysis.lookup import lookup as analysis_lookup
 from geoservice.analysis.search import search as analysis_search
 from geoservice.api import downloads, html, render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, JsonOrHtml, ServiceDep, negotiate, parse_crs, parse_sector
+from geoservice.api.params import CollectionDep, JsonOrHtml, ServiceDep, negotiate, own_property_filter, parse_crs, parse_sector
+from geoservice.catalog import Collection
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 
 router = APIRouter(tags=["Domain queries"])
@@ -156,24 +157,28 @@ def search(
     return _features_out(frame.iloc[:limit], parse_crs(crs, "crs"), {"numberMatched": len(frame)})
 
 
-def _nearby(request: Request, f: str, service, collection_id: str, point: str, crs: str | None, k: int | None,
+def _nearby(request: Request, f: str, service, collection: Collection, point: str, crs: str | None, k: int | None,
             within_km: float | None, kind: str | None, sector: str | None) -> Response:
-    """Shared body of nearest and within: true distances, optional kind/sector restriction."""
+    """Shared body of nearest and within: true distances, optional kind/sector restriction
+    (the collection's own kind/sector properties first: parameters never shadow properties)."""
     info = parse_crs(crs, "crs")
     origin = parse_point(point, info)
     restrict = None
     if kind is not None or sector is not None:
-        sectors = parse_sector(service.catalog.sectors, sector)
+        equals = [own for name, value in (("kind", kind), ("sector", sector)) if value is not None
+                  and (own := own_property_filter(service, collection, name, value)) is not None]
+        kind = None if "kind" in collection.properties else kind
+        sectors = parse_sector(service.catalog.sectors, None if "sector" in collection.properties else sector)
         kinds = service.catalog.kinds.lookup(kind) if kind else ()
         if kind is not None and not kinds:
             raise InvalidParameter(f"kind: {kind!r} is no element kind")
-        restrict = Query(collection=collection_id, sectors=sectors,
-                         equals=(("kind", kinds[0]),) if kinds else ())
-    found = service.store.nearest(collection_id, origin, k,
+        restrict = Query(collection=collection.id, sectors=sectors,
+                         equals=tuple(equals) + ((("kind", kinds[0]),) if kinds else ()))
+    found = service.store.nearest(collection.id, origin, k,
                                   None if within_km is None else within_km * 1000.0, restrict)
     if f == "html":
-        return _features_page(request, "nearby.html", found, collection_id, origin,
-                              collection=service.catalog[collection_id], k=k, within_km=within_km)
+        return _features_page(request, "nearby.html", found, collection.id, origin,
+                              collection=collection, k=k, within_km=within_km)
     return _features_out(found, info, {"origin": [origin.x, origin.y]})
 
 
@@ -189,7 +194,7 @@ def nearest(
     """Return the k features nearest to the point, with geodesic distances (distance_m)."""
     if not 1 <= k <= MAX_K:
         raise InvalidParameter(f"k: {k} is outside 1–{MAX_K}")
-    return _nearby(request, f, service, collection.id, point, crs, k, None, kind, sector)
+    return _nearby(request, f, service, collection, point, crs, k, None, kind, sector)
 
 
 @router.get("/collections/{collection_id}/within", name="within", summary="Features within a distance of a point",
@@ -204,7 +209,7 @@ def within(
     """Return every feature within distance_km of the point, nearest first (distance_m)."""
     if not (math.isfinite(distance_km) and 0 <= distance_km <= MAX_DISTANCE_KM):
         raise InvalidParameter(f"distance_km: {distance_km} is outside 0–{MAX_DISTANCE_KM:g}")
-    return _nearby(request, f, service, collection.id, point, crs, MAX_LIMIT, distance_km, kind, sector)
+    return _nearby(request, f, service, collection, point, crs, MAX_LIMIT, distance_km, kind, sector)
 
 
 @router.get("/lookup", name="lookup", summary="What is at a point: admin units, plan elements, nearest parks",

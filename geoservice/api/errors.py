@@ -30,6 +30,10 @@ class NotAcceptable(ValueError):
     """A requested output format the resource does not offer."""
 
 
+class PayloadTooLarge(ValueError):
+    """A request body over the service's limit (refused before it is read whole)."""
+
+
 # One table: exception type → (HTTP status, OGC exception code).
 STATUS = {
     NotFound: (404, "NotFound"),
@@ -39,6 +43,7 @@ STATUS = {
     UnknownCRS: (400, "InvalidParameterValue"),
     UnknownTerm: (400, "InvalidParameterValue"),
     NotAcceptable: (406, "NotAcceptable"),
+    PayloadTooLarge: (413, "PayloadTooLarge"),
 }
 
 

@@ -74,9 +74,9 @@ def map_page(request: Request, name: str, atlas: AtlasDep,
              basemap: Annotated[str, Depends(parse_basemap)],
              lang: Annotated[str, Depends(parse_lang)]) -> Response:
     """Return the page of one map (the overview or a plan id), all assets from /maps/assets/."""
-    asset_base = request.scope.get("root_path", "") + "/maps/assets/"
+    root = request.scope.get("root_path", "")
     try:
-        page = atlas.page(name, basemap, asset_base, lang)
+        page = atlas.page(name, basemap, root + "/maps/assets/", lang, api_root=root)
     except UnknownMap as exc:
         raise NotFound(str(exc)) from None
     except BasemapError as exc:

@@ -26,6 +26,9 @@ ITEMS_PARAMETERS = frozenset({
     "f", "limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs",
     "sortby", "properties", "sector", "q", "datetime",
 })
+# Parameters with a domain meaning (any other is standard and reserved), and the catalog
+# vocabulary each speaks. A collection's own queryable of the same name takes them over.
+DOMAIN_PARAMETERS = {"sector": "sectors", "kind": "kinds", "q": None}
 
 
 def collection_of(service: Service, collection_id: str) -> Collection:
@@ -118,6 +121,35 @@ def parse_filter(text: str | None, lang: str | None, filter_crs: crs_module.CRSI
     return tree
 
 
+_speaking: dict[tuple[int, str], tuple[Collection, bool]] = {}
+
+
+def speaks_vocabulary(collection: Collection, name: str, vocabulary: Vocabulary) -> bool:
+    """Whether every value of the property is a code of the vocabulary (decided once per column)."""
+    key = (id(collection), name)
+    if key not in _speaking:  # the collection is kept with its answer, so its id is never reused
+        values = collection.frame[name].dropna()
+        texts = values.map(lambda v: isinstance(v, str)).all()
+        _speaking[key] = (collection, bool(len(values) and texts and set(values) <= set(vocabulary.terms)))
+    return _speaking[key][1]
+
+
+def own_property_filter(service: Service, collection: Collection, name: str, value: str) -> tuple[str, str] | None:
+    """Parameters never shadow properties: when the collection has a queryable named like a domain
+    parameter, ?name=value is the simple filter on it (None: the parameter keeps its domain meaning).
+    Where the queryable's values are the vocabulary's codes (the plan layers' kind), a name or
+    synonym is first translated to its code: ?kind=园区 is kind = 'park'."""
+    if name not in collection.properties:
+        return None
+    vocabulary = getattr(service.catalog, DOMAIN_PARAMETERS.get(name) or "", None)
+    if isinstance(vocabulary, Vocabulary) and speaks_vocabulary(collection, name, vocabulary):
+        codes = vocabulary.lookup(value)
+        if not codes:  # no row can match: say why rather than answer nothing
+            raise InvalidParameter(f"{name}: {UnknownTerm(value, vocabulary.closest(value))}; see /sectors")
+        value = codes[0]
+    return name, value
+
+
 @dataclass(frozen=True)
 class ItemsRequest:
     """The parsed items request: the store query and the output format."""
@@ -155,14 +187,17 @@ async def items_request(
     known = set(collection.properties)
     equals = []
     for key, value in request.query_params.multi_items():
-        if key in ITEMS_PARAMETERS:
+        if key in ITEMS_PARAMETERS and key not in DOMAIN_PARAMETERS:
             continue
-        if key not in known:
+        if key not in known and key not in ITEMS_PARAMETERS:
             raise InvalidParameter(
                 f"unknown parameter {key!r}; parameters: {sorted(ITEMS_PARAMETERS)}, "
                 f"or a property for a simple filter: {sorted(known)}")
-        equals.append((key, value))
-    sectors = parse_sector(service.catalog.sectors, sector)
+        if (own := own_property_filter(service, collection, key, value)) is not None:
+            equals.append(own)
+    sectors = parse_sector(service.catalog.sectors, None if "sector" in known else sector)
+    if "q" in known:
+        q = None
     filter_crs_info = parse_crs(filter_crs, "filter-crs")
     sort = parse_names(sortby, known, "sortby")
     query = Query(

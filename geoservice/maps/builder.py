@@ -3,7 +3,9 @@
 Folium builds the page skeleton (the Leaflet map, tile layers, the layer control, the
 fullscreen and measure plugins, the scale bar); the features themselves are drawn by our
 static atlas.js from one JSON block, so that the sector filter, the language switch, the
-search and the side panel of unsited elements work on the same objects.
+search and the side panel of unsited elements work on the same objects. Firm layers are not
+embedded: atlas.js draws them from the service's vector tiles (see firm_layer.py). On the
+overview, nearby markers are clustered (Leaflet.markercluster, through Folium's MarkerCluster).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import folium
 import geopandas as gpd
 import orjson
 from branca.element import Element, MacroElement
-from folium.plugins import Fullscreen, MeasureControl
+from folium.elements import JSCSSMixin
+from folium.plugins import Fullscreen, MarkerCluster, MeasureControl
 from folium.template import Template
 
-from geoservice.maps import assets
+from geoservice.maps import assets, firm_layer
 from geoservice.maps.basemaps import Basemap
 from geoservice.maps.display import boundaries_geojson, display_geometry
 from geoservice.maps.popups import PopupContext, bi, popup_html
@@ -39,6 +42,7 @@ class MapSpec:
     boundary_levels: tuple[str, ...]
     regions: tuple[str, ...] | None
     tolerance_deg: float = 0.002
+    cluster: tuple[int, int] | None = None  # (max radius px, no clustering from this zoom)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class PageInputs:
     features: gpd.GeoDataFrame
     boundaries: gpd.GeoDataFrame
     popups: PopupContext
+    firms: tuple[firm_layer.FirmLayer, ...] = ()
+    api_root: str = ""  # where the page finds the API (its tiles): "" for the serving host
 
 
 class AtlasData(MacroElement):
@@ -60,13 +66,16 @@ class AtlasData(MacroElement):
         Atlas.init({{ this._parent.get_name() }}, {{ this.config_js }}, {
           boundaries: { {% for k, g in this.boundary_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} },
           plans: { {% for k, g in this.plan_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} },
-          kinds: { {% for k, g in this.kind_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} }
+          kinds: { {% for k, g in this.kind_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} },
+          firms: { {% for k, g in this.firm_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} },
+          clusters: { {% for k, g in this.cluster_groups.items() %}{{ k|tojson }}: {{ g.get_name() }},{% endfor %} }
         });
         {% endmacro %}
         """
     )
 
-    def __init__(self, config: dict, boundary_groups: dict, plan_groups: dict, kind_groups: dict) -> None:
+    def __init__(self, config: dict, boundary_groups: dict, plan_groups: dict, kind_groups: dict,
+                 firm_groups: dict, cluster_groups: dict) -> None:
         """Keep the page's JSON and the Folium groups atlas.js fills and toggles."""
         super().__init__()
         self._name = "AtlasData"
@@ -74,6 +83,14 @@ class AtlasData(MacroElement):
         self.boundary_groups = boundary_groups
         self.plan_groups = plan_groups
         self.kind_groups = kind_groups
+        self.firm_groups = firm_groups
+        self.cluster_groups = cluster_groups
+
+
+class VectorGridScript(JSCSSMixin, Element):
+    """Loads Leaflet.VectorGrid (the script of Folium's VectorGridProtobuf, served locally)."""
+
+    default_js = [("vectorGrid", "https://unpkg.com/leaflet.vectorgrid@latest/dist/Leaflet.VectorGrid.bundled.js")]
 
 
 def script_json(value: Any) -> str:
@@ -170,9 +187,33 @@ def page_config(inputs: PageInputs, basemap: Basemap, lang: str) -> dict:
         "boundary_styles": dict(styles.boundaries),
         "sectors": sector_options(frame, inputs),
         "plans": {p: {"zh": ctx.plan_titles[p][0], "en": ctx.plan_titles[p][1]} for p in spec.plans},
+        "firms": firms_config(inputs, basemap),
         "ui": dict(styles.ui),
         "page": {"bytes": PAGE_BYTES, "assets_bytes": assets.total_bytes()},
     }
+
+
+def firms_config(inputs: PageInputs, basemap: Basemap) -> dict:
+    """Return the firm layers' part of the page's JSON ({"layers": []} when none is drawn;
+    "hidden" says layers exist but not on this basemap's datum)."""
+    if not inputs.firms:
+        return {"layers": []}
+    if not firm_layer.drawable_on(basemap):
+        return {"layers": [], "hidden": True}
+    ctx = inputs.popups
+    return firm_layer.page_config(inputs.firms, set(inputs.features["id"]), inputs.api_root, ctx.styles, ctx.sectors)
+
+
+def point_clusters(spec: MapSpec, plan_groups: dict) -> dict:
+    """Return a marker cluster inside each plan's group where the map clusters (the plan's point
+    markers go there; its polygons and lines stay in the plan group, and toggling the plan in
+    the layer control toggles both)."""
+    if spec.cluster is None:
+        return {}
+    radius, plain_from = spec.cluster
+    return {p: MarkerCluster(control=False, maxClusterRadius=radius, disableClusteringAtZoom=plain_from,
+                             showCoverageOnHover=False, spiderfyOnMaxZoom=True).add_to(group)
+            for p, group in plan_groups.items()}
 
 
 def build_map(inputs: PageInputs, basemap: Basemap, key: str = "", lang: str = "both") -> folium.Map:
@@ -181,6 +222,8 @@ def build_map(inputs: PageInputs, basemap: Basemap, key: str = "", lang: str = "
     styles = ctx.styles
     fmap = folium.Map(location=None, tiles=None, control_scale=True, zoom_control=False,
                       max_zoom=basemap.max_zoom, min_zoom=3, prefer_canvas=False)
+    fmap.options.update(max_zoom=basemap.max_zoom, min_zoom=3)  # Folium gives them to tile layers only;
+    # the map needs its own (marker clusters ask the map, and a tile-less page has no tile layer)
     root = fmap.get_root()
     root.title = f"{spec.title_zh} · {spec.title_en}"
     # no favicon request (a 404 in the console) and a proper viewport on phones
@@ -210,7 +253,16 @@ def build_map(inputs: PageInputs, basemap: Basemap, key: str = "", lang: str = "
             show=True).add_to(fmap)
         for k in kinds_present
     }
-    AtlasData(page_config(inputs, basemap, lang), boundary_groups, plan_groups, kind_groups).add_to(fmap)
+    firm_groups = {}
+    if inputs.firms and firm_layer.drawable_on(basemap):
+        fmap.add_child(VectorGridScript(), name="vector_grid")
+        label = styles.firms
+        firm_groups = {layer.id: folium.FeatureGroup(
+            name=swatch("#868e96") + bi(f"{label.get('label_zh', '企业')}：{layer.title}",
+                                        f"{label.get('label_en', 'Firms')}: {layer.title}"), show=True).add_to(fmap)
+            for layer in inputs.firms}
+    AtlasData(page_config(inputs, basemap, lang), boundary_groups, plan_groups, kind_groups, firm_groups,
+              point_clusters(spec, plan_groups)).add_to(fmap)
     Fullscreen(position="topleft", title="全屏 Full screen", title_cancel="退出全屏 Exit full screen").add_to(fmap)
     MeasureControl(position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
                    primary_area_unit="sqkilometers", secondary_area_unit="hectares").add_to(fmap)

@@ -12,7 +12,7 @@ from threading import Lock
 import pandas as pd
 
 from geoservice.catalog import Catalog
-from geoservice.maps import assets
+from geoservice.maps import assets, firm_layer
 from geoservice.maps.basemaps import Basemap, BasemapError, load_basemaps
 from geoservice.maps.builder import MapSpec, PageInputs, build_map, plan_titles, render_page
 from geoservice.maps.display import boundary_frame
@@ -56,6 +56,7 @@ class Atlas:
     api_base: str = ""
     keys: dict[str, str] = field(default_factory=dict)
     _pages: dict = field(default_factory=dict, repr=False)
+    _firms: tuple | None = field(default=None, repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,9 +68,11 @@ class Atlas:
         """Return the maps: the overview first, then one per plan."""
         plans = [c.plan for c in self.catalog.plan_collections() if c.plan in self.catalog.plans]
         ov = self.styles.overview
+        cluster = ov.get("cluster")
         out = {OVERVIEW: MapSpec(OVERVIEW, ov["title_zh"], ov["title_en"], tuple(plans),
                                  tuple(ov["boundary_levels"]), None,
-                                 float(ov.get("simplify_deg", 0.002)))}
+                                 float(ov.get("simplify_deg", 0.002)),
+                                 (int(cluster["max_radius"]), int(cluster["disable_at_zoom"])) if cluster else None)}
         levels = tuple(self.styles.plan_maps["boundary_levels"])
         for pid in plans:
             header = self.catalog.plans[pid].plan
@@ -83,26 +86,34 @@ class Atlas:
             raise BasemapError(f"unknown basemap {name!r}; one of {', '.join(self.basemaps)}")
         return self.basemaps[name]
 
-    def inputs(self, spec: MapSpec) -> PageInputs:
-        """Select the features and boundaries of one map."""
+    def firm_layers(self) -> tuple[firm_layer.FirmLayer, ...]:
+        """Return the catalog's firm layers with their counts per plan polygon (counted once)."""
+        if self._firms is None:
+            self._firms = firm_layer.firm_layers(self.catalog)
+        return self._firms
+
+    def inputs(self, spec: MapSpec, api_root: str | None = None) -> PageInputs:
+        """Select the features and boundaries of one map (api_root: where its tiles are served)."""
         frames = [self.catalog[pid].frame for pid in spec.plans]
         features = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         ctx = PopupContext(self.styles, self.catalog.sectors, self.catalog.kinds, self.catalog.boundaries,
                            plan_titles(self.catalog.plans), self.api_base)
         bounds = boundary_frame(self.data_dir, spec.boundary_levels, spec.regions)
-        return PageInputs(spec, features, bounds, ctx)
+        return PageInputs(spec, features, bounds, ctx, self.firm_layers(),
+                          self.api_base if api_root is None else api_root)
 
     def names(self) -> list[str]:
         """Return every page name: the maps of specs(), then the investor page."""
         return [*self.specs(), INVEST]
 
-    def page(self, name: str, basemap: str, asset_base: str, lang: str = "both") -> BuiltPage:
-        """Return one page, built once per (map, basemap, asset base, language)."""
+    def page(self, name: str, basemap: str, asset_base: str, lang: str = "both",
+             api_root: str | None = None) -> BuiltPage:
+        """Return one page, built once per (map, basemap, asset base, language, API root)."""
         specs = self.specs()
         if name not in specs and name != INVEST:
             raise UnknownMap(f"no map {name!r}; one of {', '.join(self.names())}")
         base = self.basemap(basemap)
-        key = (name, basemap, asset_base, lang)
+        key = (name, basemap, asset_base, lang, api_root)
         with self._lock:
             if key not in self._pages:
                 start = time.perf_counter()
@@ -110,7 +121,7 @@ class Atlas:
                     html = invest_page(self.catalog, self.data_dir, base, asset_base, self.api_base, lang,
                                        self.keys.get(basemap, ""))
                 else:
-                    fmap = build_map(self.inputs(specs[name]), base, self.keys.get(basemap, ""), lang)
+                    fmap = build_map(self.inputs(specs[name], api_root), base, self.keys.get(basemap, ""), lang)
                     html = render_page(fmap, asset_base)
                 self._pages[key] = BuiltPage(name, basemap, html, time.perf_counter() - start)
             return self._pages[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -25,6 +25,7 @@ class Styles:
     plan_maps: Mapping[str, Any]
     ui: Mapping[str, dict]
     host_districts_border: str = "dashed"
+    firms: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path) -> "Styles":
@@ -35,6 +36,7 @@ class Styles:
             sectors=doc["sectors"], boundaries=doc["boundaries"], overview=doc["overview"],
             plan_maps=doc["plan_maps"], ui=doc["ui"],
             host_districts_border=doc.get("host_districts_border", "dashed"),
+            firms=doc.get("firms", {}),
         )
 
     def kind(self, code: str) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
+from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,10 +47,12 @@ class HttpCacheMiddleware:
     """Give every successful GET a content ETag, answer If-None-Match with 304, gzip when asked;
     answer HEAD as GET without the body."""
 
-    def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES,
+                 count: Callable[[str], None] = lambda outcome: None) -> None:
         self.app = app
         self.cache_control = f"public, max-age={max_age}"
         self.gzip = _GzipCache(cache_bytes)
+        self.count = count  # told each outcome: not_modified, gzip_hit, gzip_miss (for metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -57,7 +60,7 @@ class HttpCacheMiddleware:
             return
         head = scope["method"] == "HEAD"
         if head:  # answered as GET without its body (RFC 9110 §9.3.2): same status and headers
-            scope = {**scope, "method": "GET"}
+            scope["method"] = "GET"  # in place, so outer middleware see the route (api.observe)
         request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
@@ -82,6 +85,7 @@ class HttpCacheMiddleware:
             headers.setdefault("Cache-Control", self.cache_control)
             headers["Vary"] = "Accept-Encoding"
             if f'"{tag}"' in _tags(request.get("if-none-match", "")):
+                self.count("not_modified")
                 start["status"] = 304
                 for name in ("content-length", "content-type"):
                     if name in headers:
@@ -90,6 +94,7 @@ class HttpCacheMiddleware:
                 await send({"type": "http.response.body", "body": b""})
                 return
             if len(body) >= MIN_GZIP_BYTES and "gzip" in request.get("accept-encoding", ""):
+                self.count("gzip_hit" if tag in self.gzip.entries else "gzip_miss")
                 body = self.gzip.get(tag, body)
                 headers["Content-Encoding"] = "gzip"
                 headers["Content-Length"] = str(len(body))

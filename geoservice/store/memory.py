@@ -222,6 +222,10 @@ class MemoryStore:
     async def aclose(self) -> None:
         """Nothing to release: the store holds no connections."""
 
+    async def check(self) -> str | None:
+        """Always ready: the data is in this process."""
+        return None
+
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
         """Return features by true distance from point (azimuthal equidistant projection)."""

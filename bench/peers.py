@@ -123,8 +123,26 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def write_layer(n: int, folder: Path) -> tuple[str, str, Path]:
+    """Write the synthetic firm layer (when missing) and the extra-collections file the services read;
+    return the collection id, the id of a firm in the middle and the file."""
+    import geopandas as gpd
+
+    from geoservice.catalog import build_catalog
+    from geoservice.firms import synthesize, write
+
+    firms = f"firms_{n}"
+    gpkg = folder / f"{firms}.gpkg"
+    if not gpkg.exists():
+        write(synthesize(build_catalog(PACKAGE_ROOT / "data"), n, seed=42), gpkg)
+    extra = folder / "extra.yaml"
+    extra.write_text(f"- id: {firms}\n  title: SYNTHETIC firms ({n:,})\n  path: {gpkg.name}\n")
+    middle = gpd.read_file(gpkg, skip_features=n // 2, max_features=1)
+    return firms, str(middle["id"].iloc[0]), extra
+
+
 def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
-    """Write the firm layer and the extra-collections file the services read; load both into PostGIS when stale.
+    """Write the firm layer and the extra-collections file (write_layer); load both into PostGIS when stale.
 
     The database is loaded from what the service reads (as `geoservice db load --collections`
     does), so its content digest matches and the PostGIS store serves the catalog's encoded rows.
@@ -133,17 +151,11 @@ def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
 
     from geoservice.catalog import build_catalog
     from geoservice.extra import load_extra_collections
-    from geoservice.firms import synthesize, write
     from geoservice.store.pgload import load, load_catalog
     from geoservice.store.pgschema import fingerprint
 
-    firms = f"firms_{n}"
+    firms, some_id, extra = write_layer(n, folder)
     base = build_catalog(PACKAGE_ROOT / "data")
-    gpkg = folder / f"{firms}.gpkg"
-    if not gpkg.exists():
-        write(synthesize(base, n, seed=42), gpkg)
-    extra = folder / "extra.yaml"
-    extra.write_text(f"- id: {firms}\n  title: SYNTHETIC firms ({n:,})\n  path: {gpkg.name}\n")
     collection = load_extra_collections(extra)[0]
     with psycopg.connect(url) as conn:
         try:
@@ -156,7 +168,7 @@ def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
         began = time.perf_counter()
         load(url, [collection])
         print(f"loaded {n:,} firms into PostGIS in {time.perf_counter() - began:.0f} s", flush=True)
-    return firms, str(collection.frame["id"].iloc[n // 2]), extra
+    return firms, some_id, extra
 
 
 def servers(url: str, extra: Path, firms: str, venv: Path, folder: Path) -> dict[str, tuple[list[str], dict, str]]:

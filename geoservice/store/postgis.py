@@ -66,6 +66,9 @@ def psycopg_modules() -> SimpleNamespace:
 CONNECT_OPTIONS = {"options": "-c TimeZone=UTC -c jit=off -c max_parallel_workers_per_gather=0 "
                               "-c plan_cache_mode=force_custom_plan"}
 POOLED = {**CONNECT_OPTIONS, "autocommit": True}  # the connections of both pools
+# A pool retries a failed connection with growing delays (1, 2, 4 s …); giving up after this long
+# lets the next request try at once, so the service recovers within seconds of the database.
+RECONNECT_TIMEOUT_S = 5.0
 
 
 def connect(url: str):
@@ -235,7 +238,7 @@ class PostGISStore:
                 if self._pool_pid != os.getpid():
                     self._pool = psycopg_modules().ConnectionPool(
                         self.url, min_size=self.min_size, max_size=self.max_size, timeout=self.wait_s,
-                        open=True, kwargs=self._pooled)
+                        reconnect_timeout=RECONNECT_TIMEOUT_S, open=True, kwargs=self._pooled)
                     self._pool_pid = os.getpid()
         return self._pool
 
@@ -260,8 +263,9 @@ class PostGISStore:
         loop = asyncio.get_running_loop()
         opening = self._async_pools.get(loop)
         if opening is None:
-            pool = psycopg_modules().AsyncConnectionPool(self.url, min_size=1, max_size=self.max_size,
-                                                         timeout=self.wait_s, open=False, kwargs=self._pooled)
+            pool = psycopg_modules().AsyncConnectionPool(
+                self.url, min_size=1, max_size=self.max_size, timeout=self.wait_s,
+                reconnect_timeout=RECONNECT_TIMEOUT_S, open=False, kwargs=self._pooled)
 
             async def open_pool():
                 await pool.open(wait=False)

@@ -244,9 +244,10 @@ class MemoryStore:
         return result
 
     def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
-        """Return the features whose geometry intersects the point."""
+        """Return the features whose geometry intersects the point, in row order (as PostGIS answers;
+        the spatial index returns them in its tree's order)."""
         frame = self._layer(collection).frame
-        return frame.iloc[frame.sindex.query(point, predicate="intersects")]
+        return frame.iloc[np.sort(frame.sindex.query(point, predicate="intersects"))]
 
 
 def sort_key(value: object) -> object:

@@ -36,7 +36,7 @@ class StoredCollection(Collection):
     @classmethod
     def from_schema(cls, id: str, title: str, description: str, schema: Mapping[str, Any]) -> "StoredCollection":
         """Make the collection from the schema recorded at load."""
-        columns = {n: pd.Series([], dtype=pd.api.types.pandas_dtype(d)) for n, d in schema["dtypes"].items()}
+        columns = {n: pd.Series([], dtype=pd.api.types.pandas_dtype(d)) for n, d in schema["dtypes"]}
         frame = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
         return cls(id, title, description, frame, (id,), stored=schema)
 
@@ -46,7 +46,7 @@ class StoredCollection(Collection):
 
     @cached_property
     def properties(self) -> dict[str, dict[str, Any]]:
-        return dict(self.stored["properties"])
+        return dict(self.stored["properties"])  # pairs: jsonb objects do not keep key order
 
     @cached_property
     def geometry_types(self) -> tuple[str, ...]:
@@ -58,11 +58,13 @@ class StoredCollection(Collection):
 
 
 def stored_schema(collection: Collection, filter_kinds: Mapping[str, str]) -> dict[str, Any]:
-    """Return what a database-only worker needs to know of a collection without its rows."""
+    """Return what a database-only worker needs to know of a collection without its rows (ordered
+    mappings as lists of pairs: jsonb objects do not keep key order)."""
     frame = collection.frame
-    return {"rows": len(frame), "properties": collection.properties, "filter_kinds": dict(filter_kinds),
-            "extent": collection.extent, "geometry_types": list(collection.geometry_types),
-            "dtypes": {n: str(frame[n].dtype) for n in frame.columns if n != frame.geometry.name}}
+    return {"rows": len(frame), "properties": list(collection.properties.items()),
+            "filter_kinds": dict(filter_kinds), "extent": collection.extent,
+            "geometry_types": list(collection.geometry_types),
+            "dtypes": [[n, str(frame[n].dtype)] for n in frame.columns if n != frame.geometry.name]}
 
 
 def fingerprint(collection: Collection) -> str:

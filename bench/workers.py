@@ -16,6 +16,7 @@ endpoint kind. Targets: RSS ≤ 500 MB, start-up ≤ 5 s.
 from __future__ import annotations
 
 import argparse
+import signal
 import concurrent.futures
 import os
 import subprocess
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "geoservice-peers")
     parser.add_argument("--skip-memory", action="store_true", help="only the database-only workers")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # killed: still stop the servers it started
     args.work_dir.mkdir(parents=True, exist_ok=True)
     if args.database_url:
         firms, some_id, extra = ensure_loaded(args.database_url, args.firms, args.work_dir)

@@ -52,11 +52,11 @@ def psycopg_modules() -> SimpleNamespace:
         import psycopg
         from psycopg import sql
         from psycopg.types.json import Jsonb
-        from psycopg_pool import AsyncConnectionPool, ConnectionPool
+        from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
     except ImportError as exc:
         raise ImportError("the PostGIS store needs psycopg 3: pip install 'geoservice[postgis]'") from exc
     return SimpleNamespace(psycopg=psycopg, sql=sql, Jsonb=Jsonb, ConnectionPool=ConnectionPool,
-                           AsyncConnectionPool=AsyncConnectionPool)
+                           AsyncConnectionPool=AsyncConnectionPool, PoolTimeout=PoolTimeout)
 
 
 # UTC sessions. No JIT and no parallel workers: on short, indexed queries under concurrent load,
@@ -83,21 +83,28 @@ def _positions(rows: list[tuple]) -> np.ndarray:
 
 class _DatabaseErrors:
     """Turn psycopg's errors of an unreachable database or a cancelled statement into the store's
-    (StoreUnavailable, QueryTimeout: 503 with Retry-After); other errors pass unchanged."""
+    (StoreUnavailable, QueryTimeout: 503 with Retry-After); other errors pass unchanged. Tells the
+    store whether the database answers (see PostGISStore._wait_s)."""
 
-    def __init__(self, statement_timeout_s: float) -> None:
-        self.statement_timeout_s = statement_timeout_s
+    def __init__(self, store: "PostGISStore") -> None:
+        self.store = store
 
     def __enter__(self) -> "_DatabaseErrors":
         return self
 
     def __exit__(self, kind, exc, traceback) -> bool:
         psycopg = psycopg_modules().psycopg
+        if exc is None:
+            self.store.unreachable = False
+            return False
         if isinstance(exc, psycopg.errors.QueryCanceled):
-            raise QueryTimeout(f"the query ran longer than the limit of {self.statement_timeout_s:g} s and was "
-                               "cancelled; narrow it (bbox, filter, a smaller limit) or retry later") from exc
+            raise QueryTimeout(f"the query ran longer than the limit of {self.store.statement_timeout_s:g} s and "
+                               "was cancelled; narrow it (bbox, filter, a smaller limit) or retry later") from exc
+        if isinstance(exc, psycopg_modules().PoolTimeout) and not self.store.unreachable:
+            raise StoreUnavailable("the database is busy: no connection became free in time; retry") from exc
         if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
             log.warning("database unavailable: %s", exc)
+            self.store.unreachable = True
             raise StoreUnavailable("the database is unavailable; retry in a few seconds") from exc
         return False
 
@@ -211,13 +218,15 @@ class PostGISStore:
     workers: connections and pool threads do not survive a fork). When the database cannot be
     reached within wait_s, or a statement runs past statement_timeout_s (cancelled by PostgreSQL),
     calls raise StoreUnavailable / QueryTimeout (503 with Retry-After); the pools reconnect on their
-    own when the database is back."""
+    own when the database is back. A busy database is waited for (up to the statement time limit);
+    one that refused or dropped a connection is not (see _wait_s)."""
 
     def __init__(self, catalog: Catalog, url: str, min_size: int = 1, max_size: int = 8,
                  statement_timeout_s: float = 10.0, wait_s: float = 1.5) -> None:
         self.catalog = catalog
         self.url, self.min_size, self.max_size, self.wait_s = url, min_size, max_size, wait_s
-        self._errors = functools.partial(_DatabaseErrors, statement_timeout_s)
+        self.statement_timeout_s = statement_timeout_s
+        self.unreachable = False  # a connection failed and no query succeeded since
         options = f"{CONNECT_OPTIONS['options']} -c statement_timeout={round(statement_timeout_s * 1000)}"
         # connect_timeout: libpq's minimum (2 s); a request waits at most wait_s for a connection anyway
         self._pooled = {**POOLED, "options": options, "connect_timeout": 2}
@@ -279,11 +288,20 @@ class PostGISStore:
         try:
             with self._errors():
                 pool = await self._async_pool()
-                async with pool.connection() as conn:
+                async with pool.connection(timeout=self.wait_s) as conn:  # a probe answers at once
                     await conn.execute("SELECT 1")
         except StoreUnavailable as exc:
             return str(exc)
         return None
+
+    def _errors(self) -> _DatabaseErrors:
+        return _DatabaseErrors(self)
+
+    def _wait_s(self) -> float:
+        """Return how long a request may wait for a pooled connection: while the database answers,
+        as long as a statement may run (a busy database: requests queue); once a connection failed,
+        wait_s (a database that is down: answer 503 at once) until a query succeeds again."""
+        return self.wait_s if self.unreachable else max(self.wait_s, self.statement_timeout_s)
 
     def _check_loaded(self, conn) -> None:
         """Fail early, naming the command to run, when the catalog's collections are not loaded."""
@@ -320,7 +338,7 @@ class PostGISStore:
 
     def _fetch(self, query: Any, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Run a query on a pooled connection and return its rows."""
-        with self.pool.connection() as conn:
+        with self.pool.connection(timeout=self._wait_s()) as conn:
             return conn.execute(query, params or {}).fetchall()
 
     def _table(self, collection: str) -> _Table:
@@ -407,7 +425,7 @@ class PostGISStore:
         params = Params()
         parts = self._where(table, q, params)
         where = self._join(parts)
-        with self.pool.connection() as conn:
+        with self.pool.connection(timeout=self._wait_s()) as conn:
             if parts:
                 matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
                                        params.values).fetchone()[0]
@@ -471,7 +489,7 @@ class PostGISStore:
         if "id" not in table.kinds:
             return np.array([], dtype=np.int64)
         pool = await self._async_pool()
-        async with pool.connection() as conn:
+        async with pool.connection(timeout=self._wait_s()) as conn:
             cursor = await conn.execute(table.by_id(self._select(table)), {"id": str(feature_id)})
             return _positions(await cursor.fetchall())
 

@@ -27,9 +27,14 @@ from workers import MB, memory, processes, start  # noqa: E402
 
 CONNECTIONS = 32
 WORKERS = 2
-WARM_UP_SECONDS = 30
+WARM_UP_SECONDS = 60
 REQUEST_TIMEOUT_S = 30  # a response slower than this counts as an error
-TILES = ["10/857/396", "10/856/396", "8/214/99", "6/53/24", "12/3428/1585"]
+# Firm tiles from zoom 10 (a z10 tile over Yantai holds thousands of firms; a z6 tile holds most of
+# Shandong's 500,000, which no map requests: the map pages cluster firms at low zoom); the plan
+# layers' tiles at low zoom.
+FIRM_TILES = ["10/857/396", "10/856/396", "11/1714/793", "12/3428/1585", "13/6857/3171"]
+PLAN_TILES = ["/collections/boundaries/tiles/WebMercatorQuad/6/53/24",
+              "/collections/yantai-biomed-1p3x/tiles/WebMercatorQuad/8/214/99"]
 
 
 def paths(firms: str, ids: list[str]) -> list[str]:
@@ -44,7 +49,7 @@ def paths(firms: str, ids: list[str]) -> list[str]:
         "/search?q=yantai&limit=20", "/maps/overview?basemap=offline", "/maps/yantai-isotopes?basemap=offline",
     ]
     mix += [f"/collections/{firms}/items/{i}" for i in ids]
-    mix += [f"/collections/{firms}/tiles/WebMercatorQuad/{t}" for t in TILES]
+    mix += [f"/collections/{firms}/tiles/WebMercatorQuad/{t}" for t in FIRM_TILES] + PLAN_TILES
     return mix
 
 
@@ -71,7 +76,7 @@ def total_rss(pid: int) -> int:
 def soak(name: str, args: list[str], mix: list[str], minutes: int, folder: Path) -> dict:
     """Run one server through warm-up and `minutes` one-minute rounds; print a line per minute."""
     port = free_port()
-    process, seconds, _ = start([*args, "--workers", str(WORKERS)], port, folder / f"soak-{name}.log")
+    process, seconds, _ = start([*args, "--workers", str(WORKERS)], port, folder / f"server-soak-{name}.log")
     script = lua_script(mix, folder)
     base = f"http://127.0.0.1:{port}"
     rounds = []

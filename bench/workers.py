@@ -54,7 +54,7 @@ def warm_up_paths(firms: str, some_id: str) -> list[str]:
 def request(url: str, body: bytes | None = None) -> int:
     """Send one request; return its status (raises on a network error)."""
     headers = {"Content-Type": "text/csv"} if body else {}
-    with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=120) as r:
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=600) as r:
         r.read()
         return r.status
 

@@ -61,7 +61,10 @@ def _store(settings: Settings, catalog: Catalog) -> FeatureStore:
 
 
 def app_from_env() -> FastAPI:
-    """Build the app from GEOSERVICE_* variables: `uvicorn --factory geoservice.api.app:app_from_env --workers N`."""
+    """Build the app from GEOSERVICE_* variables, for other ASGI servers:
+    `uvicorn --factory geoservice.api.app:app_from_env --no-proxy-headers` (the app handles the
+    forwarded headers itself). Several workers: prefer `geoservice serve --workers N` (one copy of
+    the data shared by forked workers; uvicorn's own workers each load everything)."""
     return for_serving(create_app(Settings.from_env()))
 
 

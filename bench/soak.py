@@ -1,4 +1,4 @@
-"""Soak: mixed requests at 32 connections for minutes against each store; errors, RSS growth, p99 drift.
+"""Soak: mixed requests at 32 connections for minutes against each store; errors, memory growth, p99 drift.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--database-url postgresql://…] [--firms 1000000]
 
@@ -7,8 +7,9 @@ file; PostGIS, given --database-url: database-only, loaded when stale), warms it
 (Debian package `wrk`, loopback only) with a Lua script that cycles through items pages, bbox,
 property and CQL2 filters, single features, lookup, search, vector tiles and map pages, one minute
 at a time. After each minute: requests, p50/p99, errors (socket errors, timeouts, any status that
-is not 2xx/3xx) and the server's total RSS. Targets (issue 12): 0 errors, RSS growth ≤ 10 % after
-the warm-up, p99 of the last minute ≤ 1.5 × the first.
+is not 2xx/3xx) and the server's memory (summed PSS of its processes: forked workers share the
+loaded data, which each one's RSS counts in full). Targets (issue 12): 0 errors, memory growth
+≤ 10 % after the warm-up, p99 of the last minute ≤ 1.5 × the first.
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ CONNECTIONS = 32
 WORKERS = 2
 WARM_UP_SECONDS = 60
 REQUEST_TIMEOUT_S = 30  # a response slower than this counts as an error
-# Firm tiles from zoom 10 (a z10 tile over Yantai holds thousands of firms; a z6 tile holds most of
-# Shandong's 500,000, which no map requests: the map pages cluster firms at low zoom); the plan
-# layers' tiles at low zoom.
-FIRM_TILES = ["10/857/396", "10/856/396", "11/1714/793", "12/3428/1585", "13/6857/3171"]
+# Firm tiles from zoom 13, as a map shows firms near a place: a z10 tile over Yantai holds ~50,000
+# of the synthetic firms (2.4 MB; the memory encoder takes tens of seconds for it), which no map
+# should request (see docs/performance.md, "Soak"); the plan layers' tiles at low zoom.
+FIRM_TILES = ["13/6857/3171", "13/6858/3171", "14/13714/6342", "14/13715/6343", "15/27429/12685"]
 PLAN_TILES = ["/collections/boundaries/tiles/WebMercatorQuad/6/53/24",
               "/collections/yantai-biomed-1p3x/tiles/WebMercatorQuad/8/214/99"]
 
@@ -68,9 +69,10 @@ end
     return script
 
 
-def total_rss(pid: int) -> int:
-    """Return the summed RSS of a server's processes."""
-    return sum(memory(p)[1] for p in processes(pid))
+def footprint(pid: int) -> int:
+    """Return the memory a server uses: the summed PSS of its processes (forked workers share the
+    loaded data, which each one's RSS counts in full)."""
+    return sum(memory(p)[0] for p in processes(pid))
 
 
 def soak(name: str, args: list[str], mix: list[str], minutes: int, folder: Path) -> dict:
@@ -84,20 +86,20 @@ def soak(name: str, args: list[str], mix: list[str], minutes: int, folder: Path)
         print(f"{name}: ready in {seconds:.0f} s; {len(mix)} request kinds, {CONNECTIONS} connections, "
               f"{WORKERS} workers", flush=True)
         run_wrk(base, WARM_UP_SECONDS, CONNECTIONS, script, REQUEST_TIMEOUT_S)
-        baseline = total_rss(process.pid)
-        print(f"  after warm-up: RSS {baseline / MB:,.0f} MB", flush=True)
+        baseline = footprint(process.pid)
+        print(f"  after warm-up: PSS {baseline / MB:,.0f} MB", flush=True)
         for minute in range(1, minutes + 1):
             r = run_wrk(base, 60, CONNECTIONS, script, REQUEST_TIMEOUT_S)
-            rss = total_rss(process.pid)
+            rss = footprint(process.pid)
             rounds.append((r, rss))
             print(f"  minute {minute:2}: {r.requests:7,} requests {r.rps:6.0f}/s  p50 {r.p50_ms:7.1f} ms  "
-                  f"p99 {r.p99_ms:7.1f} ms  errors {r.errors}  RSS {rss / MB:,.0f} MB", flush=True)
+                  f"p99 {r.p99_ms:7.1f} ms  errors {r.errors}  PSS {rss / MB:,.0f} MB", flush=True)
     finally:
         stop(process)
     first, last = rounds[0][0], rounds[-1][0]
     growth = rounds[-1][1] / baseline - 1
     errors = sum(r.errors for r, _ in rounds)
-    print(f"{name}: {sum(r.requests for r, _ in rounds):,} requests, errors {errors} (target 0); RSS growth "
+    print(f"{name}: {sum(r.requests for r, _ in rounds):,} requests, errors {errors} (target 0); memory (PSS) growth "
           f"{growth:+.1%} (≤ 10 %); p99 last/first minute {last.p99_ms / first.p99_ms:.2f} (≤ 1.5)", flush=True)
     return {"errors": errors, "growth": growth, "p99_ratio": last.p99_ms / first.p99_ms}
 

@@ -26,6 +26,8 @@ KEEPALIVE_S = 5
 
 def serve(settings: Settings) -> None:
     """Build the app once, then serve it in settings.workers processes (blocks until stopped)."""
+    if settings.workers < 1:
+        raise SystemExit(f"--workers: {settings.workers} is not a number of processes (1 or more)")
     metrics_dir = None
     if settings.workers > 1:  # before prometheus_client is imported: its values then live in shared files
         metrics_dir = tempfile.mkdtemp(prefix="geoservice-metrics-")

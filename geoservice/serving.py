@@ -11,6 +11,7 @@ and `uvicorn-worker` (maintained by uvicorn's authors) is its worker class for A
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import tempfile
@@ -21,6 +22,11 @@ from geoservice.settings import Settings
 # of its own (the app does both: api.proxy takes X-Forwarded-Host too, api.observe logs JSON).
 UVICORN = {"http": "httptools", "loop": "uvloop", "proxy_headers": False, "access_log": False}
 GRACEFUL_TIMEOUT_S = 10
+# glibc gives threads their own malloc arenas (up to 8 per core), each growing to what its thread
+# once needed: a worker's 40 request threads made a database-only worker grow 16 % over its first
+# minutes under load. Two arenas: flat (+0.7 %) and as fast (bench/soak.py, docs/performance.md).
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # mallopt parameter number, glibc's malloc.h
 KEEPALIVE_S = 5
 
 
@@ -28,6 +34,7 @@ def serve(settings: Settings) -> None:
     """Build the app once, then serve it in settings.workers processes (blocks until stopped)."""
     if settings.workers < 1:
         raise SystemExit(f"--workers: {settings.workers} is not a number of processes (1 or more)")
+    _limit_malloc_arenas()
     metrics_dir = None
     if settings.workers > 1:  # before prometheus_client is imported: its values then live in shared files
         metrics_dir = tempfile.mkdtemp(prefix="geoservice-metrics-")
@@ -43,6 +50,17 @@ def serve(settings: Settings) -> None:
     finally:
         if metrics_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _limit_malloc_arenas() -> None:
+    """Cap glibc's malloc arenas (before any thread starts, so before numpy and the app are loaded);
+    MALLOC_ARENA_MAX in the environment wins; elsewhere than glibc nothing is done."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+    except (OSError, AttributeError):
+        pass
 
 
 def _loaded_app(settings: Settings):

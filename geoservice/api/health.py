@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST as METRICS_TYPE
 from starlette.responses import Response
 
 from geoservice.api import render
 from geoservice.api.errors import exception_response
-from geoservice.api.observe import METRICS_TYPE
 from geoservice.api.state import Service
 
 router = APIRouter(tags=["Operations"])

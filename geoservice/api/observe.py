@@ -17,7 +17,6 @@ from typing import Any, Callable
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from prometheus_client import CONTENT_TYPE_LATEST as METRICS_TYPE  # noqa: F401 (re-exported for the route)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOG = logging.getLogger("geoservice.access")

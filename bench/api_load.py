@@ -76,10 +76,10 @@ def wait_until_up(process: subprocess.Popen, url: str, seconds: float) -> bool:
 
 
 def start_server(port: int, log: Path) -> subprocess.Popen:
-    """Start the service and wait until /healthz answers."""
+    """Start the service and wait until /health answers."""
     command = [sys.executable, "-m", "geoservice.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, cwd=PACKAGE_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    if wait_until_up(process, f"http://127.0.0.1:{port}/healthz", 60):
+    if wait_until_up(process, f"http://127.0.0.1:{port}/health", 60):
         return process
     process.kill()
     raise SystemExit(f"the service did not start:\n{log.read_text()[-2000:]}")
@@ -92,10 +92,12 @@ def check(url: str) -> int:
         return len(response.read())
 
 
-def run_wrk(url: str, duration: int, connections: int) -> Result:
-    """Load one URL with wrk and parse its summary."""
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-                         capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+def run_wrk(url: str, duration: int, connections: int, script: Path | None = None, timeout_s: int = 2) -> Result:
+    """Load one URL (or, with a Lua script, the requests it makes) with wrk and parse its summary;
+    a response slower than timeout_s counts as an error."""
+    extra = ["-s", str(script)] if script else []
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout_s}s", "--latency",
+                          *extra, url], capture_output=True, text=True, timeout=duration + 60, check=True).stdout
     requests = int(re.search(r"(\d+) requests in ", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))

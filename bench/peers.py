@@ -8,7 +8,8 @@ Every server runs under uvicorn with httptools + uvloop and 2 workers on 127.0.0
 pygeoapi (PostgreSQL provider) read the same PostGIS tables as geoservice's PostGIS store. Each
 row is loaded with wrk for --duration seconds per round; the table shows the median of --rounds.
 The database must be a scratch one: the catalog and the firm layer (`firms_<n>`) are (re)loaded
-when missing.
+when missing. The firm layer is served database-only by geoservice's PostGIS store (rows decoded
+from the database, not mirrored from a copy in memory).
 """
 
 from __future__ import annotations
@@ -123,40 +124,66 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
-    """Write the firm layer and the extra-collections file the services read; load both into PostGIS when stale.
+def write_layer(n: int, folder: Path) -> tuple[str, str, Path]:
+    """Write the synthetic firm layer (when missing) and the extra-collections file the services read;
+    return the collection id, the id of a firm in the middle and the file."""
+    import geopandas as gpd
 
-    The database is loaded from what the service reads (as `geoservice db load --collections`
-    does), so its content digest matches and the PostGIS store serves the catalog's encoded rows.
+    from geoservice.catalog import build_catalog
+    from geoservice.firms import synthesize, write
+
+    firms = f"firms_{n}"
+    gpkg = folder / f"{firms}.gpkg"
+    if not gpkg.exists():
+        write(synthesize(build_catalog(PACKAGE_ROOT / "data"), n, seed=42), gpkg)
+    extra = folder / "extra.yaml"
+    extra.write_text(f"- id: {firms}\n  title: SYNTHETIC firms ({n:,})\n  path: {gpkg.name}\n")
+    middle = gpd.read_file(gpkg, skip_features=n // 2, max_features=1)
+    return firms, str(middle["id"].iloc[0]), extra
+
+
+def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
+    """Write the firm layer and the extra-collections file (write_layer); load both into PostGIS when stale.
+
+    The catalog is reloaded when its content digest differs (the PostGIS store then mirrors it).
+    The firm layer is served database-only (its rows are not read by the service), so it is
+    reloaded only when its file is newer than the load or the recorded schema is missing; the
+    1M-row layer is then read in a child process, whose memory is returned when it ends.
     """
+    import concurrent.futures
+    import datetime
+
     import psycopg
 
     from geoservice.catalog import build_catalog
-    from geoservice.extra import load_extra_collections
-    from geoservice.firms import synthesize, write
-    from geoservice.store.pgload import load, load_catalog
+    from geoservice.store.pgload import load_catalog
     from geoservice.store.pgschema import fingerprint
 
-    firms = f"firms_{n}"
+    firms, some_id, extra = write_layer(n, folder)
     base = build_catalog(PACKAGE_ROOT / "data")
-    gpkg = folder / f"{firms}.gpkg"
-    if not gpkg.exists():
-        write(synthesize(base, n, seed=42), gpkg)
-    extra = folder / "extra.yaml"
-    extra.write_text(f"- id: {firms}\n  title: SYNTHETIC firms ({n:,})\n  path: {gpkg.name}\n")
-    collection = load_extra_collections(extra)[0]
     with psycopg.connect(url) as conn:
         try:
-            loaded = dict(conn.execute("SELECT id, fingerprint FROM geoservice._collections").fetchall())
+            loaded = {cid: (digest, at, schema is not None) for cid, digest, at, schema in conn.execute(
+                "SELECT id, fingerprint, loaded_at, schema FROM geoservice._collections").fetchall()}
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
             loaded = {}
-    if any(loaded.get(cid) != fingerprint(c) for cid, c in base.collections.items()):
+    if any(loaded.get(cid, (None,))[0] != fingerprint(c) for cid, c in base.collections.items()):
         load_catalog(url, base)
-    if loaded.get(firms) != fingerprint(collection):
+    written = datetime.datetime.fromtimestamp((folder / f"{firms}.gpkg").stat().st_mtime, datetime.timezone.utc)
+    if firms not in loaded or loaded[firms][1] < written or not loaded[firms][2]:
         began = time.perf_counter()
-        load(url, [collection])
+        with concurrent.futures.ProcessPoolExecutor(1) as child:
+            child.submit(_load_extra, url, extra).result()
         print(f"loaded {n:,} firms into PostGIS in {time.perf_counter() - began:.0f} s", flush=True)
-    return firms, str(collection.frame["id"].iloc[n // 2]), extra
+    return firms, some_id, extra
+
+
+def _load_extra(url: str, extra: Path) -> None:
+    """Load the extra collections of a file (run in a child process: see ensure_loaded)."""
+    from geoservice.extra import load_extra_collections
+    from geoservice.store.pgload import load
+
+    load(url, load_extra_collections(extra))
 
 
 def servers(url: str, extra: Path, firms: str, venv: Path, folder: Path) -> dict[str, tuple[list[str], dict, str]]:

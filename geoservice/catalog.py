@@ -107,6 +107,11 @@ class Collection:
         """Return the geometry types present."""
         return tuple(sorted(set(self.frame.geometry.dropna().geom_type)))
 
+    @property
+    def number_of_features(self) -> int:
+        """Return how many features the collection has."""
+        return len(self.frame)
+
 
 def _json_type(column: pd.Series) -> dict[str, Any]:
     """Infer a JSON Schema type for a column."""

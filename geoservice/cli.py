@@ -57,14 +57,10 @@ def _boundaries(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Start the API under uvicorn."""
-    import uvicorn
+    """Start the API: uvicorn, or gunicorn forking uvicorn workers from one loaded app (--workers N)."""
+    from geoservice.serving import serve
 
-    from geoservice.api.app import create_app, for_serving
-
-    app = for_serving(create_app(settings))
-    uvicorn.run(app, host=settings.host, port=settings.port, http="httptools", loop="uvloop",
-                log_level="warning", access_log=False)
+    serve(settings)
     return 0
 
 
@@ -273,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--collections", type=Path, help="YAML listing extra collections {id, title, path}")
     p.add_argument("--database-url", help="serve from this PostGIS database (see `db load`)")
+    p.add_argument("--workers", type=int, help="worker processes sharing one loaded copy of the data (default 1)")
+    p.add_argument("--root-path", help="path prefix a reverse proxy serves the API under, e.g. /geo")
+    p.add_argument("--forwarded-allow-ips", type=lambda v: tuple(i.strip() for i in v.split(",") if i.strip()),
+                   help="proxies whose X-Forwarded-For/Proto/Host are believed: IPs, networks or * "
+                        "(default 127.0.0.1)")
+    p.add_argument("--access-log", choices=["off", "json"], help="access log on stderr (default off)")
+    p.add_argument("--statement-timeout", type=float, dest="statement_timeout_s",
+                   help="PostGIS: cancel a query after this many seconds, answering 503 (default 10)")
     p.set_defaults(run=_serve)
 
     p = sub.add_parser("db", help="the PostGIS store (needs the postgis extra)")
@@ -308,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         port=getattr(args, "port", None),
         extra_collections=getattr(args, "collections", None),
         database_url=getattr(args, "database_url", None),
+        **{name: getattr(args, name, None) for name in (
+            "workers", "root_path", "forwarded_allow_ips", "access_log", "statement_timeout_s")},
     )
     return args.run(args, settings)
 

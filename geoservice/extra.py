@@ -52,23 +52,31 @@ def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     return frame.set_crs(4326, allow_override=True)
 
 
-def load_extra_collections(config: Path) -> list[Collection]:
-    """Read the extra-collections file and every file it lists."""
+def read_extra_specs(config: Path) -> list[ExtraSpec]:
+    """Read the extra-collections file (not the files it lists)."""
     display = str(config)
     doc = read_yaml(config)
     entries = doc.get("collections", doc) if isinstance(doc, dict) else doc
     if not isinstance(entries, list):
         raise DataError([Problem(display, "expected a list of {id, title, path} entries")])
-    collections, problems = [], []
+    specs, problems = [], []
     for i, entry in enumerate(entries):
         try:
-            spec = ExtraSpec.model_validate(entry)
+            specs.append(ExtraSpec.model_validate(entry))
         except ValidationError as exc:
             problems += [Problem(display, e["msg"], f"entry {i}", ".".join(map(str, e["loc"]))) for e in exc.errors()]
-            continue
+    if problems:
+        raise DataError(problems)
+    return specs
+
+
+def load_extra_collections(config: Path) -> list[Collection]:
+    """Read the extra-collections file and every file it lists."""
+    collections, problems = [], []
+    for spec in read_extra_specs(config):
         path = (config.parent / spec.path).resolve()
         if not path.exists():
-            problems.append(Problem(display, f"file not found: {path}", spec.id, "path"))
+            problems.append(Problem(str(config), f"file not found: {path}", spec.id, "path"))
             continue
         frame = _read(path, spec.layer)
         collections.append(Collection(spec.id, spec.title, spec.description or spec.title, frame, (spec.id,)))

@@ -29,6 +29,16 @@ class Settings:
     tianditu_key: str = ""  # key of the Tianditu (天地图) basemap of the map pages; "" disables it
     upload_max_bytes: int = 64 * 2**20  # POST /firms/assign: larger bodies are refused (413) unread
     upload_max_rows: int = 500_000  # firms per uploaded list
+    # Serving (see geoservice/serving.py): processes, the path prefix a reverse proxy serves us
+    # under, the proxies whose X-Forwarded-* headers are believed, and the access log.
+    workers: int = 1
+    root_path: str = ""
+    forwarded_allow_ips: tuple[str, ...] = ("127.0.0.1",)
+    access_log: str = "off"  # off | json (one JSON object per request on stderr)
+    # PostGIS: a statement running longer is cancelled (503); a request waits at most
+    # db_wait_s for a connection before answering 503 (the database is down or saturated).
+    statement_timeout_s: float = 10.0
+    db_wait_s: float = 1.5
     extras: dict = field(default_factory=dict)
 
     @classmethod
@@ -48,6 +58,20 @@ class Settings:
             if f"GEOSERVICE_{name.upper()}" in env:
                 values[name] = int(env[f"GEOSERVICE_{name.upper()}"])
         if "GEOSERVICE_CORS_ORIGINS" in env:
-            values["cors_origins"] = tuple(o.strip() for o in env["GEOSERVICE_CORS_ORIGINS"].split(",") if o.strip())
+            values["cors_origins"] = _split(env["GEOSERVICE_CORS_ORIGINS"])
+        for name, key in (("workers", "GEOSERVICE_WORKERS"), ("statement_timeout_s", "GEOSERVICE_STATEMENT_TIMEOUT_S")):
+            if key in env:
+                values[name] = type(getattr(cls, name))(env[key])
+        if "GEOSERVICE_ROOT_PATH" in env:
+            values["root_path"] = env["GEOSERVICE_ROOT_PATH"]
+        if "GEOSERVICE_FORWARDED_ALLOW_IPS" in env:
+            values["forwarded_allow_ips"] = _split(env["GEOSERVICE_FORWARDED_ALLOW_IPS"])
+        if "GEOSERVICE_ACCESS_LOG" in env:
+            values["access_log"] = env["GEOSERVICE_ACCESS_LOG"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    """Split a comma-separated list, dropping blanks."""
+    return tuple(v.strip() for v in value.split(",") if v.strip())

@@ -72,7 +72,7 @@ def test_html_views_for_people(client, path: str) -> None:
 
 
 def test_landing_html_links_to_the_maps(client) -> None:
-    assert 'href="/maps"' in client.get("/?f=html").text
+    assert 'href="http://testserver/maps"' in client.get("/?f=html").text  # under the root path
 
 
 @pytest.mark.parametrize(("path", "status"), [

@@ -217,4 +217,4 @@ def test_api_tianditu_without_key_is_a_400(client) -> None:
 
 
 def test_landing_page_links_to_the_maps(client) -> None:
-    assert 'href="/maps"' in client.get("/", headers={"accept": "text/html"}).text
+    assert 'href="http://testserver/maps"' in client.get("/", headers={"accept": "text/html"}).text  # under the root path

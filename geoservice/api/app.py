@@ -16,26 +16,29 @@ from starlette.responses import Response
 
 from geoservice import __version__
 from geoservice.api import (
-    common, domain, features, firms, html, incentives, invest, maps, planning, plans, render, tiles,
+    common, domain, features, firms, health, html, incentives, invest, maps, planning, plans, render,
+    tiles,
 )
 from geoservice.api.caching import HttpCacheMiddleware
 from geoservice.api.errors import add_exception_handlers
+from geoservice.api.observe import Metrics, ObserveMiddleware
 from geoservice.api.openapi import openapi_document
+from geoservice.api.proxy import add_proxy_middleware
 from geoservice.api.state import Service
-from geoservice.catalog import Catalog, build_catalog
-from geoservice.extra import load_extra_collections
+from geoservice.catalog import Catalog, Collection, build_catalog
+from geoservice.extra import load_extra_collections, read_extra_specs
 from geoservice.settings import Settings
 from geoservice.store import FeatureStore
 from geoservice.store.memory import MemoryStore
 
-ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest, planning, html)
+ROUTERS = (common, features, domain, plans, maps, firms, tiles, incentives, invest, planning, html, health)
 
 
 def build_service(settings: Settings, catalog: Catalog | None = None) -> Service:
     """Load the catalog (plus extra collections) and wrap it in the configured store."""
     catalog = catalog or build_catalog(settings.data_dir)
     if settings.extra_collections is not None:
-        catalog = catalog.with_collections(load_extra_collections(settings.extra_collections))
+        catalog = catalog.with_collections(_extra_collections(settings))
     for collection in catalog.collections.values():  # before the first request, not during it
         collection.encoded_features, collection.properties, collection.extent, collection.geometry_types
     service = Service(settings, catalog, _store(settings, catalog))
@@ -43,17 +46,31 @@ def build_service(settings: Settings, catalog: Catalog | None = None) -> Service
     return service
 
 
+def _extra_collections(settings: Settings) -> list[Collection]:
+    """Return the extra collections: read from their files, or, with a database, only their schema
+    from it (their rows stay in PostGIS, so a worker's memory does not grow with them)."""
+    if settings.database_url:
+        from geoservice.store.postgis import stored_collections
+
+        return stored_collections(settings.database_url, read_extra_specs(settings.extra_collections))
+    return load_extra_collections(settings.extra_collections)
+
+
 def _store(settings: Settings, catalog: Catalog) -> FeatureStore:
     """Pick the store: PostGIS when a database URL is configured, else the embedded memory store."""
     if settings.database_url:
         from geoservice.store.postgis import PostGISStore
 
-        return PostGISStore(catalog, settings.database_url)
+        return PostGISStore(catalog, settings.database_url, statement_timeout_s=settings.statement_timeout_s,
+                            wait_s=settings.db_wait_s)
     return MemoryStore(catalog)
 
 
 def app_from_env() -> FastAPI:
-    """Build the app from GEOSERVICE_* variables: `uvicorn --factory geoservice.api.app:app_from_env --workers N`."""
+    """Build the app from GEOSERVICE_* variables, for other ASGI servers:
+    `uvicorn --factory geoservice.api.app:app_from_env --no-proxy-headers` (the app handles the
+    forwarded headers itself). Several workers: prefer `geoservice serve --workers N` (one copy of
+    the data shared by forked workers; uvicorn's own workers each load everything)."""
     return for_serving(create_app(Settings.from_env()))
 
 
@@ -68,6 +85,8 @@ def for_serving(app: FastAPI) -> FastAPI:
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     """Build the FastAPI application for the given settings."""
     service = build_service(settings, catalog)
+    metrics = Metrics()
+    metrics.time_store(service.store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -84,17 +103,20 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
+    app.state.metrics = metrics
     app.state.route_paths = {}  # render.url_for's cache
     app.state.conforms_to = frozenset().union(*(r.CONFORMS_TO for r in ROUTERS if hasattr(r, "CONFORMS_TO")))
     for module in ROUTERS:
         app.include_router(module.router)
     _add_api_routes(app)
     add_exception_handlers(app)
-    app.add_middleware(HttpCacheMiddleware)
+    app.add_middleware(HttpCacheMiddleware, count=metrics.count_cache)
     app.add_middleware(
         CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"], expose_headers=["Content-Crs", "ETag", "Link"],
     )
+    add_proxy_middleware(app, settings.root_path, settings.forwarded_allow_ips)
+    app.add_middleware(ObserveMiddleware, metrics=metrics, json_log=settings.access_log == "json")  # outermost
     return app
 
 

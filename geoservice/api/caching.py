@@ -10,8 +10,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
+from typing import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIN_GZIP_BYTES = 1024
@@ -46,10 +48,12 @@ class HttpCacheMiddleware:
     """Give every successful GET a content ETag, answer If-None-Match with 304, gzip when asked;
     answer HEAD as GET without the body."""
 
-    def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, app: ASGIApp, max_age: int = 300, cache_bytes: int = CACHE_BYTES,
+                 count: Callable[[str], None] = lambda outcome: None) -> None:
         self.app = app
         self.cache_control = f"public, max-age={max_age}"
         self.gzip = _GzipCache(cache_bytes)
+        self.count = count  # told each outcome: not_modified, gzip_hit, gzip_miss (for metrics)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -57,7 +61,7 @@ class HttpCacheMiddleware:
             return
         head = scope["method"] == "HEAD"
         if head:  # answered as GET without its body (RFC 9110 §9.3.2): same status and headers
-            scope = {**scope, "method": "GET"}
+            scope["method"] = "GET"  # in place, so outer middleware see the route (api.observe)
         request_headers = Headers(scope=scope)
         start: Message | None = None
         chunks: list[bytes] = []
@@ -69,19 +73,25 @@ class HttpCacheMiddleware:
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
-                await self._finish(start, b"".join(chunks), request_headers, send, head)
+                await self._finish(start, b"".join(chunks), request_headers, send, head, scope)
 
         await self.app(scope, receive, buffer)
 
-    async def _finish(self, start: Message, body: bytes, request: Headers, send: Send, head: bool = False) -> None:
+    async def _finish(self, start: Message, body: bytes, request: Headers, send: Send, head: bool = False,
+                      scope: Scope | None = None) -> None:
         """Add caching headers, answer 304 or send the (possibly gzipped) body."""
         headers = MutableHeaders(scope=start)
+        if scope is not None and _SERVICE_RELATIVE in body and "json" in headers.get("content-type", ""):
+            body = absolute_hrefs(scope, body)
+            if "content-length" in headers:
+                headers["Content-Length"] = str(len(body))
         if start["status"] == 200 and "etag" not in headers:
             tag = hashlib.blake2b(body, digest_size=12).hexdigest()
             headers["ETag"] = f'"{tag}"'
             headers.setdefault("Cache-Control", self.cache_control)
             headers["Vary"] = "Accept-Encoding"
             if f'"{tag}"' in _tags(request.get("if-none-match", "")):
+                self.count("not_modified")
                 start["status"] = 304
                 for name in ("content-length", "content-type"):
                     if name in headers:
@@ -90,11 +100,24 @@ class HttpCacheMiddleware:
                 await send({"type": "http.response.body", "body": b""})
                 return
             if len(body) >= MIN_GZIP_BYTES and "gzip" in request.get("accept-encoding", ""):
+                self.count("gzip_hit" if tag in self.gzip.entries else "gzip_miss")
                 body = self.gzip.get(tag, body)
                 headers["Content-Encoding"] = "gzip"
                 headers["Content-Length"] = str(len(body))
         await send(start)
         await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+_SERVICE_RELATIVE = b'"href":"/'
+
+
+def absolute_hrefs(scope: Scope, body: bytes) -> bytes:
+    """Point the service-relative links the data carries (a citation's `href`, pre-encoded once as
+    /plans/…) at this service as the client reaches it: scheme, host and path prefix of the
+    request, proxy headers and root path applied. Done here, on every JSON body, so no route can
+    forget it (this middleware holds the whole body anyway)."""
+    base = str(Request(scope).base_url).rstrip("/").encode()
+    return body.replace(_SERVICE_RELATIVE, b'"href":"' + base + b"/")
 
 
 def _tags(header: str) -> set[str]:

@@ -14,6 +14,7 @@ from geoservice.crs import UnknownCRS
 from geoservice.filters import FilterError
 from geoservice.query import QueryError
 from geoservice.vocab import UnknownTerm
+from geoservice.store import StoreUnavailable
 
 log = logging.getLogger("geoservice")
 
@@ -44,20 +45,22 @@ STATUS = {
     UnknownTerm: (400, "InvalidParameterValue"),
     NotAcceptable: (406, "NotAcceptable"),
     PayloadTooLarge: (413, "PayloadTooLarge"),
+    StoreUnavailable: (503, "ServiceUnavailable"),  # with Retry-After (the store's retry_after_s)
 }
 
 
-def exception_response(status: int, code: str, description: str) -> Response:
+def exception_response(status: int, code: str, description: str, headers: dict | None = None) -> Response:
     """Render the OGC API exception JSON."""
     body = orjson.dumps({"code": code, "description": description, "status": status})
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
     """Register one handler per domain error, plus FastAPI's own validation and HTTP errors."""
     for exc_type, (status, code) in STATUS.items():
         def handler(request: Request, exc: Exception, status: int = status, code: str = code) -> Response:
-            return exception_response(status, code, str(exc))
+            retry = getattr(exc, "retry_after_s", None)
+            return exception_response(status, code, str(exc), {"Retry-After": str(retry)} if retry else None)
 
         app.add_exception_handler(exc_type, handler)
 

@@ -25,7 +25,8 @@ def get_atlas(request: Request, service: ServiceDep) -> Atlas:
     if atlas is None:
         key = service.settings.tianditu_key
         keys = {"tianditu": key} if key else {}
-        atlas = Atlas(service.catalog, service.settings.data_dir, api_base="", keys=keys)
+        # popups link to features under the prefix the service is served at (a fixed setting)
+        atlas = Atlas(service.catalog, service.settings.data_dir, api_base=request.scope.get("root_path", ""), keys=keys)
         request.app.state.atlas = atlas
     return atlas
 

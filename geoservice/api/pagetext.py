@@ -285,12 +285,14 @@ class Formatter:
     ) -> str | None:
         """Return where a citation can be read in its context: the citation's own `href`, else the
         plan's source page anchored at the record."""
-        if present(source.get("href")):
-            return str(source["href"])
+        root = self.url_for("landing").rstrip("/")
+        if present(source.get("href")):  # service-relative (/plans/…): under this service's root
+            href = str(source["href"])
+            return root + href if href.startswith("/") else href
         if not plan_id:
             return None
         anchor = f"#cite-{quote(str(record_id))}" if record_id else ""
-        return f"{self.url_for('landing').rstrip('/')}/plans/{quote(plan_id)}/source{anchor}"
+        return f"{root}/plans/{quote(plan_id)}/source{anchor}"
 
     def citation(
         self,

@@ -123,7 +123,7 @@ def collection_body(request: Request, collection: Collection) -> dict:
         "extent": {"spatial": {"bbox": [list(extent)] if extent else [], "crs": crs_module.CRS84}},
         "crs": list(crs_module.SUPPORTED_URIS),
         "storageCrs": crs_module.CRS84,
-        "numberOfFeatures": len(collection.frame),
+        "numberOfFeatures": collection.number_of_features,
         "geometryTypes": list(collection.geometry_types),
     }
 

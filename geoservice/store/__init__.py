@@ -11,6 +11,18 @@ from shapely.geometry import Point
 from geoservice.query import FeaturePage, Query
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot answer now (its database is down or every connection is busy): retry later."""
+
+    retry_after_s = 5
+
+
+class QueryTimeout(StoreUnavailable):
+    """A query ran past the configured time limit and was cancelled."""
+
+    retry_after_s = 1
+
+
 class FeatureStore(Protocol):
     """What the API needs from a backend. Geometries in and out are CRS84."""
 
@@ -36,6 +48,10 @@ class FeatureStore(Protocol):
 
     def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
         """Return the features whose geometry contains (or touches) the point."""
+        ...
+
+    async def check(self) -> str | None:
+        """Return why the store cannot answer now (e.g. its database is unreachable), or None."""
         ...
 
     async def aclose(self) -> None:

@@ -222,6 +222,10 @@ class MemoryStore:
     async def aclose(self) -> None:
         """Nothing to release: the store holds no connections."""
 
+    async def check(self) -> str | None:
+        """Always ready: the data is in this process."""
+        return None
+
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
         """Return features by true distance from point (azimuthal equidistant projection)."""
@@ -240,9 +244,10 @@ class MemoryStore:
         return result
 
     def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
-        """Return the features whose geometry intersects the point."""
+        """Return the features whose geometry intersects the point, in row order (as PostGIS answers;
+        the spatial index returns them in its tree's order)."""
         frame = self._layer(collection).frame
-        return frame.iloc[frame.sindex.query(point, predicate="intersects")]
+        return frame.iloc[np.sort(frame.sindex.query(point, predicate="intersects"))]
 
 
 def sort_key(value: object) -> object:

@@ -13,8 +13,9 @@ from geoservice.catalog import Catalog, Collection
 from geoservice.store.memory import search_keys, sort_key
 from geoservice.store.pgschema import (
     FUNCTIONS_SQL, GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, SORT_PREFIX, SQL_TYPE, column_kinds, fingerprint,
+    stored_schema,
 )
-from geoservice.store.postgis import connect, psycopg_modules
+from geoservice.store.postgis import connect, filter_kinds, psycopg_modules
 
 SETUP_SQL = f"""
 CREATE EXTENSION IF NOT EXISTS postgis;
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (
   id text PRIMARY KEY, rows bigint NOT NULL, kinds jsonb NOT NULL, loaded_at timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE {SCHEMA}.{META_TABLE} ADD COLUMN IF NOT EXISTS fingerprint text;
+ALTER TABLE {SCHEMA}.{META_TABLE} ADD COLUMN IF NOT EXISTS schema jsonb;
 """
 
 
@@ -115,12 +117,14 @@ def load_collection(conn, collection: Collection) -> int:
             copy.write_row(row)
     _index(conn, collection.id, kinds)
     n = len(collection.frame)
+    jsonb = psycopg_modules().Jsonb
+    schema = stored_schema(collection, filter_kinds(collection, kinds))  # for database-only workers
     conn.execute(sql.SQL(
-        "INSERT INTO {} (id, rows, kinds, fingerprint) VALUES (%s, %s, %s, %s) "
+        "INSERT INTO {} (id, rows, kinds, fingerprint, schema) VALUES (%s, %s, %s, %s, %s) "
         "ON CONFLICT (id) DO UPDATE SET rows = EXCLUDED.rows, kinds = EXCLUDED.kinds, "
-        "fingerprint = EXCLUDED.fingerprint, loaded_at = now()"
-    ).format(sql.Identifier(SCHEMA, META_TABLE)), (collection.id, n, psycopg_modules().Jsonb(kinds),
-                                                    fingerprint(collection)))
+        "fingerprint = EXCLUDED.fingerprint, schema = EXCLUDED.schema, loaded_at = now()"
+    ).format(sql.Identifier(SCHEMA, META_TABLE)), (collection.id, n, jsonb(kinds), fingerprint(collection),
+                                                    jsonb(schema)))
     return n
 
 

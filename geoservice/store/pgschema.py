@@ -9,7 +9,12 @@ names that text search looks in) and `_sort_<name>` (the text by which list/obje
 
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Mapping
+
+import geopandas as gpd
+import pandas as pd
 
 from geoservice.catalog import Collection
 
@@ -19,6 +24,48 @@ GEOMETRY = "geom"
 ORDER = "_ord"
 SEARCH = "_search"
 SORT_PREFIX = "_sort_"
+
+@dataclass(frozen=True)
+class StoredCollection(Collection):
+    """A collection whose rows live only in PostGIS (a database-only worker holds none of them): its
+    frame is empty, with the columns and dtypes of the loaded one; its schema, extent and size are
+    those `db load` recorded (see `stored_schema`)."""
+
+    stored: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_schema(cls, id: str, title: str, description: str, schema: Mapping[str, Any]) -> "StoredCollection":
+        """Make the collection from the schema recorded at load."""
+        columns = {n: pd.Series([], dtype=pd.api.types.pandas_dtype(d)) for n, d in schema["dtypes"]}
+        frame = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+        return cls(id, title, description, frame, (id,), stored=schema)
+
+    @cached_property
+    def extent(self) -> tuple[float, float, float, float] | None:
+        return tuple(self.stored["extent"]) if self.stored["extent"] else None
+
+    @cached_property
+    def properties(self) -> dict[str, dict[str, Any]]:
+        return dict(self.stored["properties"])  # pairs: jsonb objects do not keep key order
+
+    @cached_property
+    def geometry_types(self) -> tuple[str, ...]:
+        return tuple(self.stored["geometry_types"])
+
+    @property
+    def number_of_features(self) -> int:
+        return int(self.stored["rows"])
+
+
+def stored_schema(collection: Collection, filter_kinds: Mapping[str, str]) -> dict[str, Any]:
+    """Return what a database-only worker needs to know of a collection without its rows (ordered
+    mappings as lists of pairs: jsonb objects do not keep key order)."""
+    frame = collection.frame
+    return {"rows": len(frame), "properties": list(collection.properties.items()),
+            "filter_kinds": dict(filter_kinds), "extent": collection.extent,
+            "geometry_types": list(collection.geometry_types),
+            "dtypes": [[n, str(frame[n].dtype)] for n in frame.columns if n != frame.geometry.name]}
+
 
 def fingerprint(collection: Collection) -> str:
     """Return a digest of a collection's content (its encoded features), recorded at load.

@@ -8,6 +8,11 @@ are computed exactly as the memory store computes them, on candidates the databa
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
+import logging
+import os
+import threading
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from types import SimpleNamespace
@@ -21,11 +26,14 @@ from shapely.geometry import Point
 
 from geoservice.catalog import Catalog, Collection
 from geoservice.query import FeaturePage, Query, QueryError
+from geoservice.store import QueryTimeout, StoreUnavailable
 from geoservice.store.memory import geodesic_distances
 from geoservice.store.pgschema import (
-    GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, column_kinds, fingerprint, sort_column,
+    GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, StoredCollection, column_kinds, fingerprint, sort_column,
 )
 from geoservice.vocab import normalise
+
+log = logging.getLogger("geoservice")
 
 # Candidate radius for exact re-ranking: sphere vs ellipsoid and straight vs great-circle edges
 # differ by well under 5 %; the memory store's distances are then computed on every candidate.
@@ -44,11 +52,11 @@ def psycopg_modules() -> SimpleNamespace:
         import psycopg
         from psycopg import sql
         from psycopg.types.json import Jsonb
-        from psycopg_pool import AsyncConnectionPool, ConnectionPool
+        from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
     except ImportError as exc:
         raise ImportError("the PostGIS store needs psycopg 3: pip install 'geoservice[postgis]'") from exc
     return SimpleNamespace(psycopg=psycopg, sql=sql, Jsonb=Jsonb, ConnectionPool=ConnectionPool,
-                           AsyncConnectionPool=AsyncConnectionPool)
+                           AsyncConnectionPool=AsyncConnectionPool, PoolTimeout=PoolTimeout)
 
 
 # UTC sessions. No JIT and no parallel workers: on short, indexed queries under concurrent load,
@@ -58,6 +66,9 @@ def psycopg_modules() -> SimpleNamespace:
 CONNECT_OPTIONS = {"options": "-c TimeZone=UTC -c jit=off -c max_parallel_workers_per_gather=0 "
                               "-c plan_cache_mode=force_custom_plan"}
 POOLED = {**CONNECT_OPTIONS, "autocommit": True}  # the connections of both pools
+# A pool retries a failed connection with growing delays (1, 2, 4 s …); giving up after this long
+# lets the next request try at once, so the service recovers within seconds of the database.
+RECONNECT_TIMEOUT_S = 5.0
 
 
 def connect(url: str):
@@ -68,6 +79,74 @@ def connect(url: str):
 def _positions(rows: list[tuple]) -> np.ndarray:
     """Return the catalog row positions (`_ord`, the first column) of fetched mirror rows."""
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+
+class _DatabaseErrors:
+    """Turn psycopg's errors of an unreachable database or a cancelled statement into the store's
+    (StoreUnavailable, QueryTimeout: 503 with Retry-After); other errors pass unchanged. Tells the
+    store whether the database answers (see PostGISStore._wait_s)."""
+
+    def __init__(self, store: "PostGISStore") -> None:
+        self.store = store
+
+    def __enter__(self) -> "_DatabaseErrors":
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        psycopg = psycopg_modules().psycopg
+        if exc is None:
+            self.store.unreachable = False
+            return False
+        if isinstance(exc, psycopg.errors.QueryCanceled):
+            raise QueryTimeout(f"the query ran longer than the limit of {self.store.statement_timeout_s:g} s and "
+                               "was cancelled; narrow it (bbox, filter, a smaller limit) or retry later") from exc
+        if isinstance(exc, psycopg_modules().PoolTimeout) and not self.store.unreachable:
+            raise StoreUnavailable("the database is busy: no connection became free in time; retry") from exc
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            log.warning("database unavailable: %s", exc)
+            self.store.unreachable = True
+            raise StoreUnavailable("the database is unavailable; retry in a few seconds") from exc
+        return False
+
+
+def _translated(method):
+    """Run a store method under _DatabaseErrors (sync or async)."""
+    if inspect.iscoroutinefunction(method):
+        @functools.wraps(method)
+        async def translated_async(self, *args, **kwargs):
+            with self._errors():
+                return await method(self, *args, **kwargs)
+        return translated_async
+
+    @functools.wraps(method)
+    def translated(self, *args, **kwargs):
+        with self._errors():
+            return method(self, *args, **kwargs)
+    return translated
+
+
+def stored_collections(url: str, specs) -> list[StoredCollection]:
+    """Return the extra collections (ExtraSpec: id, title, description) as `db load` recorded them,
+    without their rows: what a database-only worker serves."""
+    sql = psycopg_modules().sql
+    with connect(url) as conn:
+        try:
+            rows = dict(conn.execute(sql.SQL("SELECT id, schema FROM {} WHERE id = ANY(%s)").format(
+                sql.Identifier(SCHEMA, META_TABLE)), ([s.id for s in specs],)).fetchall())
+        except (psycopg_modules().psycopg.errors.UndefinedTable, psycopg_modules().psycopg.errors.UndefinedColumn):
+            rows = {}
+    stale = [s.id for s in specs if rows.get(s.id) is None]
+    if stale:
+        raise RuntimeError(f"collections not loaded into PostGIS (or loaded by an older version): {stale}; "
+                           "run `geoservice db load --collections …`")
+    return [StoredCollection.from_schema(s.id, s.title, s.description or s.title, rows[s.id]) for s in specs]
+
+
+def filter_kinds(collection: Collection, names) -> dict[str, str]:
+    """Return each column's kind as the memory store's filter evaluator infers it from the data."""
+    from geoservice import filters
+
+    return {n: filters.as_column(collection.frame[n]).kind for n in names}
 
 
 @dataclass
@@ -82,10 +161,9 @@ class _Table:
 
     @cached_property
     def filter_kinds(self) -> dict[str, str]:
-        """Return each column's kind as the memory store's filter evaluator infers it from the data."""
-        from geoservice import filters
-
-        return {n: filters.as_column(self.collection.frame[n]).kind for n in self.kinds}
+        if isinstance(self.collection, StoredCollection):  # no rows here to infer them from
+            return dict(self.collection.stored["filter_kinds"])
+        return filter_kinds(self.collection, self.kinds)
 
     @cached_property
     def types(self) -> dict[str, str]:
@@ -134,23 +212,49 @@ class _Table:
 
 
 class PostGISStore:
-    """Answer queries from the tables of a PostGIS database (see pgload)."""
+    """Answer queries from the tables of a PostGIS database (see pgload).
 
-    def __init__(self, catalog: Catalog, url: str, min_size: int = 1, max_size: int = 8) -> None:
-        mods = psycopg_modules()
+    Connections are opened per process on first use (a server may build the store, then fork its
+    workers: connections and pool threads do not survive a fork). When the database cannot be
+    reached within wait_s, or a statement runs past statement_timeout_s (cancelled by PostgreSQL),
+    calls raise StoreUnavailable / QueryTimeout (503 with Retry-After); the pools reconnect on their
+    own when the database is back. A busy database is waited for (up to the statement time limit);
+    one that refused or dropped a connection is not (see _wait_s)."""
+
+    def __init__(self, catalog: Catalog, url: str, min_size: int = 1, max_size: int = 8,
+                 statement_timeout_s: float = 10.0, wait_s: float = 1.5) -> None:
         self.catalog = catalog
-        self.url, self.max_size = url, max_size
+        self.url, self.min_size, self.max_size, self.wait_s = url, min_size, max_size, wait_s
+        self.statement_timeout_s = statement_timeout_s
+        self.unreachable = False  # a connection failed and no query succeeded since
+        options = f"{CONNECT_OPTIONS['options']} -c statement_timeout={round(statement_timeout_s * 1000)}"
+        # connect_timeout: libpq's minimum (2 s); a request waits at most wait_s for a connection anyway
+        self._pooled = {**POOLED, "options": options, "connect_timeout": 2}
         self._async_pools: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
-        self.pool = mods.ConnectionPool(url, min_size=min_size, max_size=max_size, open=True, kwargs=POOLED)
+        self._pool, self._pool_pid, self._pool_lock = None, None, threading.Lock()
         self._tables = {cid: _Table(c) for cid, c in catalog.collections.items()}
         for table in self._tables.values():  # before the first request, not during it (5 s for 1M rows)
             table.kinds, table.filter_kinds
-        self._check_loaded()
-        self._mirrors = self._find_mirrors()
+        with connect(url) as conn:  # not the pool: this process may fork before serving
+            self._check_loaded(conn)
+            self._mirrors = self._find_mirrors(conn)
+
+    @property
+    def pool(self):
+        """Return this process's synchronous pool, opened on first use."""
+        if self._pool_pid != os.getpid():
+            with self._pool_lock:
+                if self._pool_pid != os.getpid():
+                    self._pool = psycopg_modules().ConnectionPool(
+                        self.url, min_size=self.min_size, max_size=self.max_size, timeout=self.wait_s,
+                        reconnect_timeout=RECONNECT_TIMEOUT_S, open=True, kwargs=self._pooled)
+                    self._pool_pid = os.getpid()
+        return self._pool
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self.pool.close()
+        """Close this process's connection pool."""
+        if self._pool is not None and self._pool_pid == os.getpid():
+            self._pool.close()
 
     async def aclose(self) -> None:
         """Close the async pool of the running event loop (the app's shutdown)."""
@@ -163,37 +267,61 @@ class PostGISStore:
 
         psycopg's async connections belong to one event loop: uvicorn runs one per worker process,
         a test client one per client. Opening is shared through a task so concurrent first calls
-        wait for the same pool."""
+        wait for the same pool; it does not wait for connections (a database that is down must not
+        stall the opening: each call then waits at most wait_s)."""
         loop = asyncio.get_running_loop()
         opening = self._async_pools.get(loop)
         if opening is None:
-            pool = psycopg_modules().AsyncConnectionPool(self.url, min_size=1, max_size=self.max_size,
-                                                         open=False, kwargs=POOLED)
+            pool = psycopg_modules().AsyncConnectionPool(
+                self.url, min_size=1, max_size=self.max_size, timeout=self.wait_s,
+                reconnect_timeout=RECONNECT_TIMEOUT_S, open=False, kwargs=self._pooled)
 
             async def open_pool():
-                await pool.open(wait=True)
+                await pool.open(wait=False)
                 return pool
 
             opening = self._async_pools[loop] = loop.create_task(open_pool())
         return await opening
 
-    def _check_loaded(self) -> None:
+    async def check(self) -> str | None:
+        """Return why the database cannot answer now, or None (one SELECT 1 on the async pool)."""
+        try:
+            with self._errors():
+                pool = await self._async_pool()
+                async with pool.connection(timeout=self.wait_s) as conn:  # a probe answers at once
+                    await conn.execute("SELECT 1")
+        except StoreUnavailable as exc:
+            return str(exc)
+        return None
+
+    def _errors(self) -> _DatabaseErrors:
+        return _DatabaseErrors(self)
+
+    def _wait_s(self) -> float:
+        """Return how long a request may wait for a pooled connection: while the database answers,
+        as long as a statement may run (a busy database: requests queue); once a connection failed,
+        wait_s (a database that is down: answer 503 at once) until a query succeeds again."""
+        return self.wait_s if self.unreachable else max(self.wait_s, self.statement_timeout_s)
+
+    def _check_loaded(self, conn) -> None:
         """Fail early, naming the command to run, when the catalog's collections are not loaded."""
         sql = psycopg_modules().sql
         try:
-            rows = self._fetch(sql.SQL("SELECT id FROM {}").format(sql.Identifier(SCHEMA, META_TABLE)))
+            rows = conn.execute(sql.SQL("SELECT id FROM {}").format(sql.Identifier(SCHEMA, META_TABLE))).fetchall()
         except psycopg_modules().psycopg.errors.UndefinedTable:
             rows = []
         missing = sorted(set(self._tables) - {r[0] for r in rows})
         if missing:
             raise RuntimeError(f"collections not loaded into PostGIS: {missing}; run `geoservice db load`")
 
-    def _find_mirrors(self) -> set[str]:
-        """Return the collections whose table holds exactly the catalog's rows (same fingerprint)."""
+    def _find_mirrors(self, conn) -> set[str]:
+        """Return the collections whose table holds exactly the catalog's rows (same fingerprint);
+        a database-only collection has no rows here to mirror."""
         sql = psycopg_modules().sql
-        rows = self._fetch(sql.SQL("SELECT id, fingerprint FROM {}").format(sql.Identifier(SCHEMA, META_TABLE)))
-        return {cid for cid, digest in rows
-                if cid in self._tables and digest == fingerprint(self._tables[cid].collection)}
+        rows = conn.execute(sql.SQL("SELECT id, fingerprint FROM {}").format(
+            sql.Identifier(SCHEMA, META_TABLE))).fetchall()
+        held = {cid: t.collection for cid, t in self._tables.items() if not isinstance(t.collection, StoredCollection)}
+        return {cid for cid, digest in rows if cid in held and digest == fingerprint(held[cid])}
 
     def _rows_frame(self, table: _Table, rows: list[tuple]) -> tuple[gpd.GeoDataFrame, np.ndarray | None]:
         """Return the frame of fetched rows and, for a mirror table, their catalog row positions."""
@@ -210,7 +338,7 @@ class PostGISStore:
 
     def _fetch(self, query: Any, params: Mapping[str, Any] | None = None) -> list[tuple]:
         """Run a query on a pooled connection and return its rows."""
-        with self.pool.connection() as conn:
+        with self.pool.connection(timeout=self._wait_s()) as conn:
             return conn.execute(query, params or {}).fetchall()
 
     def _table(self, collection: str) -> _Table:
@@ -284,6 +412,7 @@ class PostGISStore:
         return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(keys)
 
     # ---- protocol ---------------------------------------------------------------------
+    @_translated
     def query(self, q: Query) -> FeaturePage:
         """Return one page of matches and their exact total count.
 
@@ -296,7 +425,7 @@ class PostGISStore:
         params = Params()
         parts = self._where(table, q, params)
         where = self._join(parts)
-        with self.pool.connection() as conn:
+        with self.pool.connection(timeout=self._wait_s()) as conn:
             if parts:
                 matched = conn.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table.ident, where),
                                        params.values).fetchone()[0]
@@ -342,6 +471,7 @@ class PostGISStore:
         return conn.execute(sql.SQL("SELECT rows FROM {} WHERE id = %s").format(
             sql.Identifier(SCHEMA, META_TABLE)), (collection,)).fetchone()[0]
 
+    @_translated
     def get(self, collection: str, feature_id: str) -> gpd.GeoDataFrame:
         """Return the one-row frame of a feature, or an empty frame."""
         table = self._table(collection)
@@ -349,6 +479,7 @@ class PostGISStore:
             return table.frame([])
         return self._rows_frame(table, self._fetch(table.by_id(self._select(table)), {"id": str(feature_id)}))[0]
 
+    @_translated
     async def feature_positions(self, collection: str, feature_id: str) -> np.ndarray | None:
         """Return the catalog positions of a feature id from a mirror table (one index probe on the
         async pool: the event loop does not block on it), else None."""
@@ -358,10 +489,11 @@ class PostGISStore:
         if "id" not in table.kinds:
             return np.array([], dtype=np.int64)
         pool = await self._async_pool()
-        async with pool.connection() as conn:
+        async with pool.connection(timeout=self._wait_s()) as conn:
             cursor = await conn.execute(table.by_id(self._select(table)), {"id": str(feature_id)})
             return _positions(await cursor.fetchall())
 
+    @_translated
     def nearest(self, collection: str, point: Point, k: int | None,
                 max_distance_m: float | None, q: Query | None = None) -> gpd.GeoDataFrame:
         """Return features by true distance from point, exactly as the memory store ranks them."""
@@ -395,6 +527,7 @@ class PostGISStore:
             order = order[:k]
         return table.frame([rows[i] for i in order], {"distance_m": np.round(distances[order], 1)})
 
+    @_translated
     def covering(self, collection: str, point: Point) -> gpd.GeoDataFrame:
         """Return the features whose geometry intersects the point."""
         sql = psycopg_modules().sql
@@ -404,6 +537,7 @@ class PostGISStore:
             {"p": shapely.to_wkb(point)})
         return table.frame(rows)
 
+    @_translated
     def tile(self, collection: str, z: int, x: int, y: int) -> bytes:
         """Return one Mapbox Vector Tile (ST_AsMVT), by the same rules as the memory encoder (see tiles)."""
         from geoservice.store.tiles import BUFFER, EXTENT, check_tile

@@ -1,6 +1,7 @@
 /* geoservice atlas: draws the plan features of one page from the JSON block the builder wrote,
  * and adds the sector filter, language switch, search, legend and the side panel of unsited
- * elements. Plain ES5 on Leaflet, no other dependency. */
+ * elements. Plain ES5 on Leaflet; firm layers use Leaflet.VectorGrid, and the overview puts
+ * point markers into Leaflet.markercluster groups (each loaded by the page only when used). */
 (function () {
   'use strict';
   var Atlas = window.Atlas = {};
@@ -110,6 +111,128 @@
     });
   }
 
+  /* ---- firm layers (vector tiles of the service) ----------------------------------------- */
+
+  function listOf(value) {  // tiles carry lists as JSON text
+    if (Array.isArray(value)) { return value; }
+    try { var v = JSON.parse(value); return Array.isArray(v) ? v : []; } catch (e) { return []; }
+  }
+
+  function ringsContain(rings, x, y) {  // even-odd rule over a polygon's rings (holes included)
+    var inside = false;
+    rings.forEach(function (ring) {
+      for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+        if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+      }
+    });
+    return inside;
+  }
+
+  function polygonContains(geometry, latlng) {
+    var polys = geometry.type === 'Polygon' ? [geometry.coordinates] : (geometry.type === 'MultiPolygon' ? geometry.coordinates : []);
+    return polys.some(function (rings) { return ringsContain(rings, latlng.lng, latlng.lat); });
+  }
+
+  function firmPopup(p, latlng, layer, cfg) {
+    var firms = cfg.firms, html = '<div class="atlas-popup atlas-firm">';
+    var zh = p.name_zh || p.name || p.id, en = p.name_en || p.name || p.id;
+    html += '<h3>' + bi(String(zh), String(en)) + '</h3><div class="sub">' + bi(firms.label.zh, firms.label.en) + ' · ' + esc(layer.title) + '</div>';
+    var chips = listOf(p.sectors).map(function (code) {
+      var s = firms.sectors[code] || {zh: code, en: code, colour: '#495057'};
+      return '<span class="chip" style="--c:' + s.colour + '">' + bi(s.zh, s.en) + '</span>';
+    });
+    if (chips.length) { html += '<div>' + chips.join(' ') + '</div>'; }
+    if (p.synthetic === true || p.synthetic === 'true') { html += '<p class="warn">' + esc(p.location_source || 'SYNTHETIC') + '</p>'; }
+    var zones = cfg.features.features.filter(function (f) {
+      return f.geometry && layer.zones[f.id] !== undefined && polygonContains(f.geometry, latlng);
+    });
+    if (zones.length) {
+      html += '<h4>' + ui(cfg, 'firms_in_zone') + '</h4><ul class="zones">';
+      zones.forEach(function (f) {
+        html += '<li>' + bi(f.properties.name_zh, f.properties.name_en) + ': <b>' + layer.zones[f.id].toLocaleString() + '</b></li>';
+      });
+      html += '</ul>';
+    }
+    return html + '</div>';
+  }
+
+  function firmStyle(cfg, state) {
+    var firms = cfg.firms, covers = {};
+    cfg.sectors.forEach(function (s) { covers[s.code] = s.covers; });
+    return function (props) {
+      var codes = listOf(props.sectors);
+      if (state.sector) {
+        var wanted = covers[state.sector] || [state.sector];
+        if (!codes.some(function (c) { return wanted.indexOf(c) >= 0; })) { return []; }  // [] draws nothing
+      }
+      var colour = (firms.sectors[codes[0]] || {colour: '#495057'}).colour;
+      return {radius: firms.radius, fill: true, fillColor: colour, fillOpacity: 0.85, color: '#ffffff', weight: 0.6, opacity: 0.9};
+    };
+  }
+
+  /* VectorGrid 1.3's canvas tiles hand a click on to Leaflet 1.9 in a way that breaks on points
+   * (L.DomEvent.fakeStop is gone; a point feature has no LatLng): fire it on the feature
+   * ourselves, with the LatLng of the mouse, and stop it there; a click on no feature goes to
+   * the map. */
+  function patchCanvasTileClicks() {
+    L.Canvas.Tile.include({_onClick: function (e) {
+      var point = this._map.mouseEventToLayerPoint(e).subtract(this.getOffset()), hit = null;
+      for (var id in this._layers) {
+        var l = this._layers[id];
+        if (l.options.interactive && l._containsPoint(point) && !this._map._draggableMoved(l)) { hit = l; }
+      }
+      if (hit) {
+        L.DomEvent.stop(e);
+        hit.fire(e.type, {latlng: this._map.mouseEventToLatLng(e), originalEvent: e}, true);
+      } else {
+        this._map._fireDOMEvent(e, e.type);  // as Leaflet's own canvas does: the map gets the click
+      }
+    }});
+  }
+
+  /* Firms are drawn above the plan polygons (a pane between overlays, 400, and markers, 600), so
+   * their canvas tiles take the clicks: a click on a firm opens the firm; any other click reaches
+   * the map, which opens the topmost plan polygon under it, as a click on the polygon would. */
+  function openPolygonAt(state, map, latlng) {
+    var hit = null;
+    state.records.forEach(function (r) {
+      if (r.layer.setStyle && map.hasLayer(r.layer) && polygonContains(r.geometry, latlng)) { hit = r; }
+    });
+    if (hit) { hit.layer.openPopup(latlng); }
+  }
+
+  function drawFirms(cfg, groups, map, state) {
+    if (!cfg.firms.layers.length) { return; }
+    patchCanvasTileClicks();
+    map.createPane('atlas-firms').style.zIndex = 450;
+    map.on('click', function (e) { if (state.firmGrids.length) { openPolygonAt(state, map, e.latlng); } });
+    cfg.firms.layers.forEach(function (layer) {
+      var group = groups[layer.id];
+      if (!group) { return; }
+      fetch(layer.tilejson, {headers: {Accept: 'application/json'}}).then(function (r) {
+        if (!r.ok) { throw new Error(layer.tilejson + ': HTTP ' + r.status); }
+        return r.json();
+      }).then(function (tj) {
+        var styles = {};
+        styles[tj.vector_layers[0].id] = firmStyle(cfg, state);
+        var grid = L.vectorGrid.protobuf(tj.tiles[0], {
+          rendererFactory: L.canvas.tile, interactive: true, vectorTileLayerStyles: styles, pane: 'atlas-firms',
+          minZoom: Math.max(cfg.firms.min_zoom, tj.minzoom), maxNativeZoom: Math.min(tj.maxzoom, 18), maxZoom: 22,
+          attribution: esc(layer.title)
+        });
+        grid.on('click', function (e) {
+          L.popup({maxWidth: 320, className: 'atlas-popup-wrap'}).setLatLng(e.latlng)
+            .setContent(firmPopup(e.layer.properties, e.latlng, layer, cfg)).openOn(map);
+        });
+        group.addLayer(grid);
+        state.firmGrids.push(grid);
+      }).catch(function (err) {
+        if (window.console) { console.warn('firm layer ' + layer.id + ' not drawn: ' + err.message); }
+      });
+    });
+  }
+
   /* ---- filtering ----------------------------------------------------------------------- */
 
   function makeFilter(state, cfg) {
@@ -206,7 +329,16 @@
         (p.opacity || 1) + '"></i>' + bi(p.label_zh, p.label_en) + '</li>';
     });
     if (drawn.chain_link) { html += '<li><i class="lg-arrow">➤</i>' + ui(cfg, 'flows') + '</li>'; }
-    html += '</ul><div class="atlas-size">' + ui(cfg, 'page_size') + ': ' + kb(cfg.page.bytes) +
+    html += '</ul>';
+    if (cfg.firms.layers.length) {
+      var from = cfg.ui.firms_from_zoom;
+      html += '<ul class="lg-firms"><li title="' + esc(from.zh + ' / ' + from.en + ' ' + cfg.firms.min_zoom) + '">' +
+        '<i class="dot" style="--c:#868e96"></i>' + bi(cfg.firms.label.zh, cfg.firms.label.en) +
+        '<small class="z">≥ z' + cfg.firms.min_zoom + '</small></li></ul>';
+    } else if (cfg.firms.hidden) {
+      html += '<ul class="lg-firms"><li>' + bi(cfg.firms.label.zh, cfg.firms.label.en) + ': ' + ui(cfg, 'firms_datum') + '</li></ul>';
+    }
+    html += '<div class="atlas-size">' + ui(cfg, 'page_size') + ': ' + kb(cfg.page.bytes) +
       ' (+ ' + kb(cfg.page.assets_bytes) + ' ' + ui(cfg, 'shared_assets') + ')</div>';
     box.innerHTML = html;
     box.firstChild.onclick = function () { box.classList.toggle('folded'); };
@@ -253,7 +385,7 @@
   /* ---- the page ------------------------------------------------------------------------ */
 
   Atlas.init = function (map, cfg, groups) {
-    var state = {lang: cfg.lang, sector: '', kinds: {}, records: [], unsited: [], matches: [], dom: {}};
+    var state = {lang: cfg.lang, sector: '', kinds: {}, records: [], unsited: [], matches: [], dom: {}, firmGrids: []};
     Atlas.map = map;
     Atlas.cfg = cfg;
     Atlas.state = state;
@@ -271,10 +403,13 @@
       layer.bindPopup(p.popup, {maxWidth: 380, minWidth: 260, maxHeight: 360, autoPanPadding: [20, 20], className: 'atlas-popup-wrap'});
       layer.bindTooltip(bi(p.name_zh, p.name_en), {sticky: !!layer.setStyle && !line, direction: 'top', className: 'atlas-tip'});
       markElement(layer, p.id);
-      var rec = {id: p.id, props: p, layer: layer, group: groups.plans[p.plan]};
+      var cluster = layer.getLatLng && (groups.clusters || {})[p.plan];  // the overview clusters its point markers
+      var rec = {id: p.id, props: p, layer: layer, geometry: f.geometry, plan: groups.plans[p.plan],
+        group: cluster || groups.plans[p.plan]};
       state.records.push(rec);
       rec.group.addLayer(layer);
     });
+    drawFirms(cfg, groups.firms || {}, map, state);
     Object.keys(groups.kinds).forEach(function (k) { state.kinds[k] = map.hasLayer(groups.kinds[k]); });
     map.on('overlayadd overlayremove', function (e) {
       Object.keys(groups.kinds).forEach(function (k) {
@@ -322,6 +457,7 @@
     if (state.dom.panelHead) {
       state.dom.panelHead.innerHTML = ui(cfg, 'unsited_title') + ' <b class="n">' + shown + '</b>';
     }
+    state.firmGrids.forEach(function (grid) { grid.redraw(); });  // the sector filter applies to firms too
   };
 
   Atlas.setSector = function (code) {
@@ -365,7 +501,11 @@
       var r = state.records[i];
       if (r.id !== id) { continue; }
       if (!r.group.hasLayer(r.layer)) { Atlas.setSector(''); state.kinds[r.props.kind] = true; Atlas.apply(); }
-      if (!map.hasLayer(r.group)) { map.addLayer(r.group); }
+      if (!map.hasLayer(r.plan)) { map.addLayer(r.plan); }
+      if (r.group.zoomToShowLayer) {  // a marker inside a cluster: open the cluster first
+        r.group.zoomToShowLayer(r.layer, function () { r.layer.openPopup(); });
+        return true;
+      }
       if (r.layer.getLatLng) { map.setView(r.layer.getLatLng(), Math.max(map.getZoom(), 11)); } else { map.fitBounds(r.layer.getBounds(), {maxZoom: 11}); }
       r.layer.openPopup();
       return true;
@@ -381,14 +521,24 @@
     return false;
   };
 
-  /* What is drawn now: plan → kind → number of features on the map (tests and curious users). */
+  /* What is drawn now: plan → kind → number of features on the map, a marker inside a cluster
+   * counting as drawn (tests and curious users). */
   Atlas.counts = function () {
     var out = {};
     Atlas.state.records.forEach(function (r) {
-      if (!Atlas.map.hasLayer(r.layer)) { return; }
+      if (!Atlas.map.hasLayer(r.plan) || !r.group.hasLayer(r.layer)) { return; }
       out[r.props.plan] = out[r.props.plan] || {};
       out[r.props.plan][r.props.kind] = (out[r.props.plan][r.props.kind] || 0) + 1;
     });
     return out;
+  };
+
+  /* How many markers are drawn as part of a cluster icon now (in view, not on their own). */
+  Atlas.clustered = function () {
+    return Atlas.state.records.filter(function (r) {
+      if (!r.group.getVisibleParent || !r.group.hasLayer(r.layer)) { return false; }
+      var shown = r.group.getVisibleParent(r.layer);
+      return shown !== null && shown !== r.layer;
+    }).length;
   };
 }());

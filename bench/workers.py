@@ -16,9 +16,9 @@ endpoint kind. Targets: RSS ≤ 500 MB, start-up ≤ 5 s.
 from __future__ import annotations
 
 import argparse
-import signal
 import concurrent.futures
 import os
+import signal
 import subprocess
 import sys
 import tempfile

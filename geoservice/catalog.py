@@ -7,7 +7,6 @@ CLI all read through it. Building returns a new immutable catalog; nothing globa
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path

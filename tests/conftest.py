@@ -11,6 +11,8 @@ from geoservice.catalog import Catalog, build_catalog
 from geoservice.settings import PACKAGE_ROOT
 from tests.pgcluster import loaded_postgis_url, postgis_url  # noqa: F401 (fixtures)
 
+pytest_plugins = ("tests.browser",)  # server, browser, watched: the browser tests' fixtures
+
 DATA_DIR = PACKAGE_ROOT / "data"
 
 

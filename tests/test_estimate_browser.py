@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from tests.test_maps_browser import browser, server  # noqa: F401 (fixtures: uvicorn, Debian's chromium)
 
-
-def test_the_form_estimates_a_class1_drug_in_muping(server: str, browser) -> None:  # noqa: F811
+def test_the_form_estimates_a_class1_drug_in_muping(server: str, browser) -> None:
     page = browser.new_page()
     outside = []
     page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname != "127.0.0.1" else None)

@@ -15,13 +15,9 @@ import orjson
 import pytest
 
 from geoservice.catalog import Catalog
-from tests import test_maps_browser as maps_browser
+from tests.browser import SCREENSHOTS, Watched
 from tests.test_html_pages import PAGES, RAW_VALUES
-from tests.test_maps_browser import SCREENSHOTS, Watched
 
-# The maps' fixtures, reused: uvicorn on a free loopback port, and Debian's chromium.
-server = maps_browser.server
-browser = maps_browser.browser
 
 WITH_MAP = {"items", "feature", "boundary", "search", "lookup", "nearest", "within"}
 

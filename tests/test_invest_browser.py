@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from geoservice.settings import PACKAGE_ROOT
-from tests.test_maps_browser import Watched, browser, server  # noqa: F401 (fixtures)
+from tests.browser import Watched
 
 SCREENSHOT = PACKAGE_ROOT / "docs" / "screenshots" / "invest.png"
 

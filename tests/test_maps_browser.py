@@ -7,8 +7,6 @@ or a tile server fails the test instead of reaching the internet.
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,91 +15,14 @@ import pytest
 
 from geoservice.catalog import Catalog
 from geoservice.maps.registry import OVERVIEW, Atlas, write_maps
-from geoservice.settings import PACKAGE_ROOT, Settings
+from tests.browser import SCREENSHOTS, Watched
 from tests.conftest import DATA_DIR
-from tests.servers import free_port
-from tests.system import require
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install '.[test]' (playwright)")
 
-SCREENSHOTS = PACKAGE_ROOT / "build" / "screenshots"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MAPS = [OVERVIEW, "yantai-biomed-1p3x", "yantai-health-2345", "yantai-isotopes",
         "sichuan-nuclear-medicine", "shandong-biomed-st-2025"]
 
-
-
-@pytest.fixture(scope="module")
-def server(catalog: Catalog):
-    """Serve the API (and the maps) with uvicorn on a free loopback port; stop it afterwards."""
-    import uvicorn
-
-    from geoservice.api.app import create_app
-
-    port = free_port()
-    app = create_app(Settings(data_dir=DATA_DIR, host="127.0.0.1", port=port), catalog)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Launch Debian's chromium through Playwright."""
-    executable = require("chromium", "chromium")
-    with playwright_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-class Watched:
-    """A page with its console errors and the requests that tried to leave the machine."""
-
-    def __init__(self, page) -> None:
-        """Start watching a page."""
-        self.page = page
-        self.errors: list[str] = []
-        self.external: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.route("**/*", self._route)
-
-    def _route(self, route) -> None:
-        """Let loopback and file requests through; record and abort everything else."""
-        url = route.request.url
-        host = urlparse(url).hostname
-        if url.startswith(("file:", "data:")) or host in ("127.0.0.1", "localhost", "::1"):
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort()
-
-    def open(self, url: str) -> "Watched":
-        """Load a map page and wait until atlas.js has drawn it."""
-        self.page.goto(url)
-        self.page.wait_for_selector("html[data-atlas-ready]", timeout=30_000)
-        return self
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Return what atlas.js says is drawn: plan → kind → count."""
-        return self.page.evaluate("Atlas.counts()")
-
-
-@pytest.fixture
-def watched(browser):
-    """Return a fresh watched page (desktop viewport)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    yield Watched(context.new_page())
-    context.close()
 
 
 def _expected(catalog: Catalog, plans: list[str], sectors: set[str] | None = None) -> dict[str, dict[str, int]]:

@@ -18,11 +18,16 @@ from geoservice import firms
 from geoservice.catalog import Catalog
 from geoservice.extra import load_extra_collections
 from geoservice.maps import assets, firm_layer
-from geoservice.maps.registry import OVERVIEW, OVERVIEW_BUDGET_BYTES, OVERVIEW_BUDGET_GZIP_BYTES, Atlas
+from geoservice.maps.registry import (
+    OVERVIEW,
+    OVERVIEW_BUDGET_BYTES,
+    OVERVIEW_BUDGET_GZIP_BYTES,
+    Atlas,
+)
+from tests.browser import SCREENSHOTS
 from tests.conftest import DATA_DIR
 from tests.servers import free_port
-from tests.test_maps_browser import (  # noqa: F401 (browser, watched: fixtures)
-    SCREENSHOTS, _expected, _plans, browser, drawn_features, watched)
+from tests.test_maps_browser import _expected, _plans, drawn_features
 
 N_FIRMS = 20_000
 LAYER = "firms"

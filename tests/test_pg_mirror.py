@@ -6,9 +6,9 @@ that path to the rows-from-the-database path, and make sure a stale table is nev
 
 from __future__ import annotations
 
-import pytest
-
 from types import MappingProxyType
+
+import pytest
 
 from geoservice.catalog import Catalog, Collection
 from tests.test_store_parity import QUERIES, same_frames

@@ -9,8 +9,8 @@ import pytest
 from geoservice.analysis.matrix import sector_matrix
 from geoservice.catalog import Catalog
 from geoservice.maps.display import boundary_frame
+from tests.browser import SCREENSHOTS
 from tests.conftest import DATA_DIR
-from tests.test_maps_browser import SCREENSHOTS, browser, server, watched  # noqa: F401 (fixtures)
 
 SECTOR = "bio.innovative-drugs"
 

@@ -9,7 +9,7 @@ import pytest
 
 from geoservice.catalog import INCENTIVES_ID, Catalog
 from geoservice.sources import citations, fold, quote_fragments
-from tests.test_maps_browser import SCREENSHOTS, Watched, browser, server  # noqa: F401 (fixtures)
+from tests.browser import SCREENSHOTS, Watched
 
 
 def test_plans_lists_every_plan_with_its_text(client, catalog: Catalog) -> None:
@@ -54,7 +54,7 @@ def test_unknown_plan_and_format_are_4xx(client) -> None:
     assert client.get("/plans/yantai-isotopes/source?f=pdf").status_code == 400
 
 
-def test_source_page_in_a_browser_scrolls_to_the_cited_passage(server: str, browser) -> None:  # noqa: F811
+def test_source_page_in_a_browser_scrolls_to_the_cited_passage(server: str, browser) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 800})
     watched = Watched(context.new_page())
     anchor = "cite-yantai-biomed-1p3x.core-zone"

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from tests.conftest import DATA_DIR
 
 ISOTOPES = "plans/yantai-isotopes.yaml"

@@ -16,7 +16,18 @@ from starlette.responses import Response
 
 from geoservice import __version__
 from geoservice.api import (
-    common, domain, features, firms, health, html, incentives, invest, maps, planning, plans, render,
+    common,
+    domain,
+    features,
+    firms,
+    health,
+    html,
+    incentives,
+    invest,
+    maps,
+    planning,
+    plans,
+    render,
     tiles,
 )
 from geoservice.api.caching import HttpCacheMiddleware

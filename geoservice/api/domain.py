@@ -16,7 +16,15 @@ from geoservice.analysis.lookup import lookup as analysis_lookup
 from geoservice.analysis.search import search as analysis_search
 from geoservice.api import downloads, html, render
 from geoservice.api.errors import InvalidParameter, NotFound
-from geoservice.api.params import CollectionDep, JsonOrHtml, ServiceDep, negotiate, own_property_filter, parse_crs, parse_sector
+from geoservice.api.params import (
+    CollectionDep,
+    JsonOrHtml,
+    ServiceDep,
+    negotiate,
+    own_property_filter,
+    parse_crs,
+    parse_sector,
+)
 from geoservice.catalog import Collection
 from geoservice.query import MAX_LIMIT, FeaturePage, Query
 

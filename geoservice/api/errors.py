@@ -13,8 +13,8 @@ from starlette.responses import Response
 from geoservice.crs import UnknownCRS
 from geoservice.filters import FilterError
 from geoservice.query import QueryError
-from geoservice.vocab import UnknownTerm
 from geoservice.store import StoreUnavailable
+from geoservice.vocab import UnknownTerm
 
 log = logging.getLogger("geoservice")
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import numpy as np
 import orjson
-from fastapi import APIRouter, Path, Query as Param, Request
+from fastapi import APIRouter, Path, Request
+from fastapi import Query as Param
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -15,7 +16,14 @@ from geoservice import crs as crs_module
 from geoservice.api import downloads, html, render
 from geoservice.api.errors import NotFound
 from geoservice.api.params import (
-    CollectionDep, ItemsRequestDep, JsonOrHtml, JsonOrHtmlParam, ServiceDep, collection_of, negotiate, parse_crs,
+    CollectionDep,
+    ItemsRequestDep,
+    JsonOrHtml,
+    JsonOrHtmlParam,
+    ServiceDep,
+    collection_of,
+    negotiate,
+    parse_crs,
 )
 from geoservice.api.state import Service
 from geoservice.catalog import Collection

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Param
 from starlette.responses import HTMLResponse, Response
 
-from geoservice.analysis.matrix import ROW_KINDS, MatrixError, sector_matrix
+from geoservice.analysis.matrix import CELL_COLUMNS, ROW_KINDS, MatrixError, sector_matrix
 from geoservice.analysis.targets import all_targets, filter_targets, load_families
 from geoservice.api import charts, render
 from geoservice.api.errors import InvalidParameter, NotFound
@@ -232,19 +232,7 @@ def matrix(
     except MatrixError as exc:
         raise InvalidParameter(str(exc)) from None
     if fmt == "csv":
-        header = [
-            "place",
-            "place_zh",
-            "place_en",
-            "sector",
-            "sector_zh",
-            "sector_en",
-            "plan",
-            "count",
-            "area_km2",
-            "elements",
-            "names",
-        ]
+        header = list(CELL_COLUMNS)
         out = [
             [*(r[k] for k in header[:-2]), " ".join(r["elements"]), "、".join(r["names"])]
             for r in records(result.cells)

@@ -10,8 +10,8 @@ overview, nearby markers are clustered (Leaflet.markercluster, through Folium's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import folium

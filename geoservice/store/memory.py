@@ -21,7 +21,6 @@ from geoservice.catalog import Catalog, Collection
 from geoservice.query import FeaturePage, Query, QueryError
 from geoservice.vocab import normalise
 
-
 SEARCH_COLUMNS = ("name_zh", "name_en", "title_zh", "title_en", "name")
 # Runs of Han characters: pypinyin segments words within a run, so a name's pinyin is the pinyin of
 # its pieces, and a run shared by many names ("合成企业" of a million firms) is converted once.

@@ -12,7 +12,16 @@ import shapely
 from geoservice.catalog import Catalog, Collection
 from geoservice.store.memory import search_keys, sort_key
 from geoservice.store.pgschema import (
-    FUNCTIONS_SQL, GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, SORT_PREFIX, SQL_TYPE, column_kinds, fingerprint,
+    FUNCTIONS_SQL,
+    GEOMETRY,
+    META_TABLE,
+    ORDER,
+    SCHEMA,
+    SEARCH,
+    SORT_PREFIX,
+    SQL_TYPE,
+    column_kinds,
+    fingerprint,
     stored_schema,
 )
 from geoservice.store.postgis import connect, filter_kinds, psycopg_modules

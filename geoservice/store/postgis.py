@@ -29,7 +29,15 @@ from geoservice.query import FeaturePage, Query, QueryError
 from geoservice.store import QueryTimeout, StoreUnavailable
 from geoservice.store.memory import geodesic_distances
 from geoservice.store.pgschema import (
-    GEOMETRY, META_TABLE, ORDER, SCHEMA, SEARCH, StoredCollection, column_kinds, fingerprint, sort_column,
+    GEOMETRY,
+    META_TABLE,
+    ORDER,
+    SCHEMA,
+    SEARCH,
+    StoredCollection,
+    column_kinds,
+    fingerprint,
+    sort_column,
 )
 from geoservice.vocab import normalise
 

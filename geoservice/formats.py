@@ -23,13 +23,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geoservice import tables
+
 CSV = "text/csv"
 GPKG = "application/geopackage+sqlite3"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {"csv": CSV, "gpkg": GPKG, "xlsx": XLSX}
 
 # Without a BOM Excel reads UTF-8 CSV in the local code page (GBK on Chinese Windows): mojibake.
-UTF8_BOM = "\ufeff".encode("utf-8")
 LIST_SEPARATOR = "; "
 EXCEL_CELL_MAX = 32_767  # characters Excel keeps in one cell
 _ILLEGAL_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters xlsx cannot hold
@@ -90,7 +91,7 @@ def to_csv(frame: gpd.GeoDataFrame) -> bytes:
         frame.geometry.values if isinstance(frame, gpd.GeoDataFrame) else np.full(len(table), None)
     )
     table["wkt"] = [None if g is None else g.wkt for g in geoms]
-    return UTF8_BOM + table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    return tables.to_csv(table)  # formula-like text cells neutralised, as for every CSV we write
 
 
 # ---- Excel -----------------------------------------------------------------------------------
@@ -162,6 +163,10 @@ def to_xlsx(
     rows.append(list(table.columns))
     for record in cells:
         rows.append(record)
+    for row in rows.iter_rows(min_row=2):  # text is text: openpyxl would store "=…" as a formula
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     rows.freeze_panes = "A2"
     if cells:
         rows.auto_filter.ref = rows.dimensions

@@ -150,7 +150,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     """Render a frame as CSV for Excel: UTF-8 with BOM, CRLF, formula-like text cells neutralised."""
     safe = frame.copy()
     for name in safe.columns:
-        if safe[name].dtype == object:
+        if not pd.api.types.is_numeric_dtype(safe[name]):  # object or string dtype: text may lurk
             safe[name] = safe[name].map(neutralise)
     safe.columns = [neutralise(str(c)) for c in safe.columns]
     # CRLF, Excel's own line end: cells holding a CR or LF are then quoted, never split rows

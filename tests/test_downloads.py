@@ -104,6 +104,22 @@ def test_excel_has_one_row_per_feature_readable_cells_and_field_titles(client) -
     assert set(rows[0]) <= set(titles) and titles["lon"].startswith("Longitude")
 
 
+def test_formula_like_text_stays_text_in_csv_and_excel() -> None:
+    """A name Excel would run (=cmd|calc) is neutralised in CSV and stored as text in xlsx; numbers stay numbers."""
+    from shapely.geometry import Point
+
+    from geoservice import formats
+
+    frame = gpd.GeoDataFrame({"id": ["a"], "name_zh": ["=cmd|calc"], "n": [-3]}, geometry=[Point(121.4, 37.5)],
+                             crs="EPSG:4326")
+    row = next(csv.DictReader(io.StringIO(formats.to_csv(frame).decode("utf-8-sig"))))
+    assert row["name_zh"] == "'=cmd|calc" and row["n"] == "-3"
+    sheet = openpyxl.load_workbook(io.BytesIO(formats.to_xlsx(frame))).active
+    cells = {sheet.cell(1, i + 1).value: sheet.cell(2, i + 1) for i in range(sheet.max_column)}
+    assert (cells["name_zh"].value, cells["name_zh"].data_type) == ("=cmd|calc", "s")
+    assert cells["n"].value == -3
+
+
 def test_geopackage_reads_back_through_gdal(client, tmp_path: Path) -> None:
     geojson = client.get(ITEMS, params={"limit": 200}).json()["features"]
     response = client.get(ITEMS, params={"limit": 200, "f": "gpkg"})

@@ -4,8 +4,6 @@ geoservice.analysis and renders JSON, CSV (UTF-8 with BOM, for Excel) or HTML.""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -14,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Param
 from starlette.responses import HTMLResponse, Response
 
+from geoservice import tables
 from geoservice.analysis.matrix import CELL_COLUMNS, ROW_KINDS, MatrixError, sector_matrix
 from geoservice.analysis.targets import all_targets, filter_targets, load_families
 from geoservice.api import charts, render
@@ -50,12 +49,8 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 def csv_download(rows: list[list[Any]], header: list[str], filename: str) -> Response:
     """Return a CSV that Excel opens with its Chinese intact: UTF-8 with a byte-order mark."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
     return Response(
-        ("\ufeff" + out.getvalue()).encode("utf-8"),
+        tables.to_csv(pd.DataFrame(rows, columns=header)),  # BOM, CRLF, formula cells neutralised
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
     )

@@ -178,6 +178,13 @@ def ensure_loaded(url: str, n: int, folder: Path) -> tuple[str, str, Path]:
     return firms, some_id, extra
 
 
+def firm_layer(n: int, folder: Path, database_url: str | None = None) -> tuple[str, str, Path]:
+    """Return (firm layer file, one firm id, extra-collections file): written for the memory store,
+    and also loaded into PostGIS when a database URL is given (database-only workers)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return ensure_loaded(database_url, n, folder) if database_url else write_layer(n, folder)
+
+
 def _load_extra(url: str, extra: Path) -> None:
     """Load the extra collections of a file (run in a child process: see ensure_loaded)."""
     from geoservice.extra import load_extra_collections

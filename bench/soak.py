@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from api_load import free_port, run_wrk  # noqa: E402
-from peers import BBOX, CQL2, ensure_loaded, stop, write_layer  # noqa: E402
+from peers import BBOX, CQL2, firm_layer, stop  # noqa: E402
 from workers import MB, memory, processes, start  # noqa: E402
 
 CONNECTIONS = 32
@@ -114,11 +114,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "geoservice-peers")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # killed: still stop the servers it started
-    args.work_dir.mkdir(parents=True, exist_ok=True)
-    if args.database_url:
-        firms, some_id, extra = ensure_loaded(args.database_url, args.firms, args.work_dir)
-    else:
-        firms, some_id, extra = write_layer(args.firms, args.work_dir)
+    firms, some_id, extra = firm_layer(args.firms, args.work_dir, args.database_url)
     prefix, number = some_id.rsplit("-", 1)
     ids = [f"{prefix}-{int(number) + step:0{len(number)}d}" for step in range(0, args.firms // 2, args.firms // 20)]
     mix = paths(firms, ids)

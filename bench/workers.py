@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from api_load import free_port  # noqa: E402
-from peers import BBOX, CQL2, ensure_loaded, stop  # noqa: E402
+from peers import BBOX, CQL2, firm_layer, stop  # noqa: E402
 
 from geoservice.settings import PACKAGE_ROOT  # noqa: E402
 
@@ -137,13 +137,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="only the database-only workers")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # killed: still stop the servers it started
-    args.work_dir.mkdir(parents=True, exist_ok=True)
-    if args.database_url:
-        firms, some_id, extra = ensure_loaded(args.database_url, args.firms, args.work_dir)
-    else:
-        from peers import write_layer
-
-        firms, some_id, extra = write_layer(args.firms, args.work_dir)
+    firms, some_id, extra = firm_layer(args.firms, args.work_dir, args.database_url)
     paths = warm_up_paths(firms, some_id)
     served = ["--collections", str(extra)]
     if not args.skip_memory:

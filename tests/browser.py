@@ -7,15 +7,13 @@ aborted, so a page that tried to reach a CDN or a tile server fails instead of g
 
 from __future__ import annotations
 
-import threading
-import time
 from urllib.parse import urlparse
 
 import pytest
 
 from geoservice.catalog import Catalog
 from geoservice.settings import PACKAGE_ROOT, Settings
-from tests.servers import free_port
+from tests.servers import served
 from tests.system import require
 
 _DATA_DIR = PACKAGE_ROOT / "data"
@@ -28,22 +26,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 @pytest.fixture(scope="module")
 def server(catalog: Catalog):
     """Serve the API (and the maps) with uvicorn on a free loopback port; stop it afterwards."""
-    import uvicorn
-
     from geoservice.api.app import create_app
 
-    port = free_port()
-    app = create_app(Settings(data_dir=_DATA_DIR, host="127.0.0.1", port=port), catalog)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(Settings(data_dir=_DATA_DIR), catalog)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

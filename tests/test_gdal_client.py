@@ -12,14 +12,13 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from geoservice.settings import PACKAGE_ROOT
-from tests.servers import free_port
+from tests.servers import free_port, serve_command
 from tests.system import require
 
 EXTRA = Path(__file__).parent / "data" / "ne_110m.yaml"
@@ -41,27 +40,9 @@ def server(tmp_path_factory) -> str:
     if OGC_DATA.is_dir():
         command += ["--collections", str(EXTRA)]
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=PACKAGE_ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                _get_json(f"{base}/healthz")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"geoservice serve did not start:\n{log.read_text()[-2000:]}")
-                time.sleep(0.3)
+    with serve_command(command, f"{base}/healthz", log, cwd=PACKAGE_ROOT):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from geoservice.catalog import Catalog
 from tests.browser import SCREENSHOTS, Watched
 from tests.test_html_pages import PAGES, RAW_VALUES
 
-
 WITH_MAP = {"items", "feature", "boundary", "search", "lookup", "nearest", "within"}
 
 

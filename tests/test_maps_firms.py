@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import threading
-import time
 
 import geopandas as gpd
 import pytest
@@ -26,7 +24,7 @@ from geoservice.maps.registry import (
 )
 from tests.browser import SCREENSHOTS
 from tests.conftest import DATA_DIR
-from tests.servers import free_port
+from tests.servers import served
 from tests.test_maps_browser import _expected, _plans, drawn_features
 
 N_FIRMS = 20_000
@@ -114,23 +112,11 @@ def atlas_config(html: str) -> dict:
 @pytest.fixture(scope="module")
 def server(catalog: Catalog, with_firms):
     """Serve the API with the firm layer as an extra collection (uvicorn, a free loopback port)."""
-    import uvicorn
-
     from geoservice.api.app import create_app
     from geoservice.settings import Settings
 
-    port = free_port()
-    app = create_app(Settings(data_dir=DATA_DIR, extra_collections=with_firms[2]), catalog)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(Settings(data_dir=DATA_DIR, extra_collections=with_firms[2]), catalog)) as url:
+        yield url
 
 
 def test_overview_clusters_yantai_markers_until_zoomed_in(server: str, watched, catalog: Catalog) -> None:

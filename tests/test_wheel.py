@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest
 
 import geoservice
 from geoservice.settings import PACKAGE_ROOT
-from tests.servers import free_port
+from tests.servers import free_port, serve_command
 
 FULL_INSTALL = os.environ.get("GEOSERVICE_WHEEL_FULL_INSTALL") == "1"
 
@@ -173,39 +172,15 @@ def test_maps_build_writes_pages_and_assets(installed) -> None:
 
 def test_serve_answers_collections(installed) -> None:
     port = free_port()
-    log = installed["cwd"] / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(installed["bin"] / "geoservice"), "serve", "--port", str(port)],
-            cwd=installed["cwd"],
-            env=installed["env"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/collections", timeout=10
-                ) as response:
-                    body = orjson.loads(response.read())
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"geoservice serve did not start:\n{log.read_text()[-2000:]}")
-                time.sleep(0.3)
+    command = [str(installed["bin"] / "geoservice"), "serve", "--port", str(port)]
+    with serve_command(command, f"http://127.0.0.1:{port}/health", installed["cwd"] / "serve.log",
+                       cwd=installed["cwd"], env=installed["env"]):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/collections", timeout=10) as response:
+            body = orjson.loads(response.read())
         ids = {c["id"] for c in body["collections"]}
         assert {"boundaries", "yantai-biomed-1p3x", "incentives"} <= ids
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=10) as response:
             assert orjson.loads(response.read())["info"]["version"] == geoservice.__version__
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_export_writes_a_styled_geopackage(installed) -> None:

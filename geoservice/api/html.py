@@ -23,7 +23,7 @@ from starlette.responses import Response
 from geoservice.api.errors import NotFound
 from geoservice.api.pagemap import PageMaps
 from geoservice.api.pagetext import Formatter, Names, bi, number
-from geoservice.api.render import url_for
+from geoservice.api.render import GPKG, XLSX, url_for
 from geoservice.catalog import Collection
 from geoservice.geojson import plain
 
@@ -97,6 +97,8 @@ FORMAT_NAMES = {
     "application/json": "JSON",
     "text/csv": "CSV",
     "application/schema+json": "JSON Schema",
+    GPKG: "GeoPackage",
+    XLSX: "Excel",
 }
 
 
